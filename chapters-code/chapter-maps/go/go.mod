@@ -1,0 +1,3 @@
+module chaptermaps
+
+go 1.27

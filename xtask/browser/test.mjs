@@ -1,0 +1,271 @@
+// Headless Chromium checks of the built book, in every language. Run by `cargo xtask browser`,
+// which builds nothing: it serves book/ and runs
+//
+//     node xtask/browser/test.mjs BASE_URL OUT_DIR
+//
+// BASE_URL is where book/ is served (English at its root, translations under zh/ and ja/);
+// OUT_DIR receives the screenshots. Chromium comes from CHROMIUM (default /usr/bin/chromium);
+// nothing is downloaded, and any request to a host other than BASE_URL's is blocked and fails
+// the run. Exit status 1 lists every failed check.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// ---- What to expect: edit here as the book grows. --------------------------------------------
+// The chapter every check runs on, relative to each language's root.
+const CHAPTER = 'maps/index.html';
+// Per language: where its book lives under BASE_URL, the chapter's <h1> there, and a search query
+// that must find the chapter. (BOOK_BROWSER_EXPECT, a JSON object with the same shape, overrides
+// entries, e.g. '{"zh":{"query":"哈希表"}}'.)
+const LANGUAGES = {
+    en: { dir: '', h1: 'Maps and slices', query: 'Swiss' },
+    zh: { dir: 'zh/', h1: '映射和切片', query: '哈希表' },
+    ja: { dir: 'ja/', h1: 'マップとスライス', query: 'ハッシュ' },
+};
+// ------------------------------------------------------------------------------------------------
+
+const TIMEOUT_MS = 20_000;
+const CHROMIUM_ARGS = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+const [baseArg, outDir = 'target/browser'] = process.argv.slice(2);
+if (!baseArg) {
+    console.error('usage: node test.mjs BASE_URL [OUT_DIR]');
+    process.exit(2);
+}
+const base = new URL(baseArg.endsWith('/') ? baseArg : baseArg + '/');
+if (process.env.BOOK_BROWSER_EXPECT) {
+    for (const [lang, over] of Object.entries(JSON.parse(process.env.BOOK_BROWSER_EXPECT))) {
+        LANGUAGES[lang] = { ...LANGUAGES[lang], ...over };
+    }
+}
+mkdirSync(outDir, { recursive: true });
+
+const failures = [];
+const fail = (where, msg) => failures.push(`${where}: ${msg}`);
+const external = new Set();
+const summary = [];
+
+const urlOf = (lang, page) => new URL(LANGUAGES[lang].dir + page, base).href;
+const isLocal = url => url.startsWith(base.origin + '/') || /^(data|blob|about):/.test(url);
+
+// Every page: record failed same-origin requests, HTTP errors, script errors.
+function watch(page, where) {
+    page.on('requestfailed', req => {
+        const err = req.failure()?.errorText ?? '';
+        // Blocked external requests are reported separately; ERR_ABORTED is a request cut
+        // short by a navigation (a missing file shows up as a 404 below).
+        if (isLocal(req.url()) && !err.includes('ERR_ABORTED')) {
+            fail(where(), `request failed: ${req.url()} (${err})`);
+        }
+    });
+    page.on('response', res => {
+        if (res.status() >= 400 && isLocal(res.url())) {
+            fail(where(), `HTTP ${res.status()} for ${res.url()}`);
+        }
+    });
+    page.on('pageerror', err => fail(where(), `uncaught script error: ${err.message}`));
+    page.on('console', msg => {
+        // "Failed to load resource" repeats what the two handlers above already report.
+        if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
+            fail(where(), `console error: ${msg.text()}`);
+        }
+    });
+}
+
+// Wait until every ```mermaid block has become an <svg>; returns [rendered, total].
+async function mermaid(page, where) {
+    const total = await page.locator('pre.mermaid').count();
+    try {
+        await page.waitForFunction(
+            () => [...document.querySelectorAll('pre.mermaid')].every(p => p.querySelector('svg')),
+            null, { timeout: TIMEOUT_MS });
+    } catch {
+        // Reported below with the count.
+    }
+    const state = await page.$$eval('pre.mermaid', pres => pres.map(p => {
+        const svg = p.querySelector('svg');
+        if (!svg) return 'missing';
+        const error = svg.getAttribute('aria-roledescription') === 'error'
+            || /Syntax error in text/.test(svg.textContent);
+        return error ? 'error' : 'ok';
+    }));
+    const ok = state.filter(s => s === 'ok').length;
+    if (total === 0) fail(where, 'no ```mermaid diagram on the page');
+    if (state.includes('missing')) fail(where, `${state.filter(s => s === 'missing').length} of ${total} mermaid diagrams never rendered to <svg>`);
+    if (state.includes('error')) fail(where, `${state.filter(s => s === 'error').length} mermaid diagrams render as a syntax error`);
+    return [ok, total];
+}
+
+async function checkChapter(page, lang) {
+    const where = `${lang} ${CHAPTER}`;
+    const want = LANGUAGES[lang];
+    const res = await page.goto(urlOf(lang, CHAPTER), { waitUntil: 'load' });
+    if (!res || !res.ok()) {
+        fail(where, `page did not load (HTTP ${res?.status()})`);
+        return {};
+    }
+    const htmlLang = await page.getAttribute('html', 'lang');
+    if (htmlLang !== lang) fail(where, `<html lang="${htmlLang}">, expected "${lang}"`);
+    const h1 = (await page.locator('main h1').first().textContent())?.trim();
+    if (h1 !== want.h1) fail(where, `h1 is "${h1}", expected "${want.h1}"`);
+
+    const [ok, total] = await mermaid(page, where);
+
+    // {{#include}}d code: every code block has text (a mistyped anchor renders an empty block).
+    const codes = await page.$$eval('main pre > code', cs => cs.map(c => c.textContent.trim().length));
+    if (codes.length === 0) fail(where, 'no code block on the page');
+    const empty = codes.filter(n => n === 0).length;
+    if (empty) fail(where, `${empty} of ${codes.length} code blocks are empty`);
+
+    await page.screenshot({ path: join(outDir, `maps-${lang}.png`), fullPage: true });
+    return { mermaid: `${ok}/${total}`, code: `${codes.length - empty}/${codes.length}` };
+}
+
+// Type the query into mdbook's search bar; the chapter must be among the results, and opening
+// that result must land on the chapter with the query highlighted.
+async function checkSearch(page, lang) {
+    const where = `${lang} search`;
+    const { query } = LANGUAGES[lang];
+    await page.goto(urlOf(lang, 'index.html'), { waitUntil: 'load' });
+    await page.click('#mdbook-search-toggle');
+    const bar = page.locator('#mdbook-searchbar');
+    await bar.fill(query);
+    await bar.press('End'); // searcher.js searches on keyup (fill() sends no key events)
+    let hits = [];
+    try {
+        await page.waitForFunction(() => {
+            const h = document.getElementById('mdbook-searchresults-header');
+            return h && h.textContent.trim() !== '';
+        }, null, { timeout: TIMEOUT_MS });
+        hits = await page.$$eval('#mdbook-searchresults li a', as => as.map(a => a.href));
+    } catch {
+        fail(where, `no search results were shown for "${query}"`);
+    }
+    await page.screenshot({ path: join(outDir, `search-${lang}.png`) });
+    const chapterUrl = urlOf(lang, CHAPTER);
+    const hit = hits.findIndex(h => h.startsWith(chapterUrl));
+    if (hit === -1) {
+        fail(where, `"${query}" did not find ${CHAPTER} (${hits.length} results: ${hits.map(h => h.slice(base.href.length)).join(', ') || 'none'})`);
+        return `"${query}": ${hits.length} results, chapter missing`;
+    }
+    const link = page.locator('#mdbook-searchresults li a').nth(hit);
+    await Promise.all([page.waitForURL(u => u.href.startsWith(chapterUrl), { waitUntil: 'load' }), link.click()]);
+    const marks = await page.locator('main mark').count();
+    if (marks === 0) fail(where, `the result page does not highlight "${query}"`);
+    return `"${query}": ${hits.length} results, chapter #${hit + 1}, ${marks} marks`;
+}
+
+// From the chapter in `lang`, the picker must open the same chapter (and #fragment) in every
+// other language.
+async function checkPicker(page, lang) {
+    const where = `${lang} language picker`;
+    const fragment = '#lang-picker-check';
+    const done = [];
+    for (const other of Object.keys(LANGUAGES)) {
+        if (other === lang) continue;
+        await page.goto(urlOf(lang, CHAPTER) + fragment, { waitUntil: 'load' });
+        const toggle = page.locator('#lang-picker-toggle');
+        if (await toggle.count() === 0) {
+            fail(where, 'no language picker (#lang-picker-toggle) in the menu bar');
+            return 'missing';
+        }
+        await toggle.click();
+        const item = page.locator(`#lang-picker-list a[data-lang="${other}"]`);
+        const before = page.url();
+        await Promise.all([page.waitForURL(u => u.href !== before, { waitUntil: 'load' }), item.click()]);
+        const expected = urlOf(other, CHAPTER) + fragment;
+        if (page.url() !== expected) {
+            fail(where, `-> ${other} went to ${page.url()}, expected ${expected}`);
+            continue;
+        }
+        const htmlLang = await page.getAttribute('html', 'lang');
+        const h1 = (await page.locator('main h1').first().textContent())?.trim();
+        if (htmlLang !== other) fail(where, `-> ${other}: <html lang="${htmlLang}">`);
+        if (h1 !== LANGUAGES[other].h1) fail(where, `-> ${other}: h1 is "${h1}", expected "${LANGUAGES[other].h1}"`);
+        done.push(other);
+    }
+    return done.length ? `-> ${done.join(', ')}` : 'failed';
+}
+
+async function checkPrint(page, lang) {
+    const where = `${lang} print.html`;
+    const res = await page.goto(urlOf(lang, 'print.html'), { waitUntil: 'load' });
+    if (!res || !res.ok()) {
+        fail(where, `page did not load (HTTP ${res?.status()})`);
+        return '';
+    }
+    const [ok, total] = await mermaid(page, where);
+    await page.screenshot({ path: join(outDir, `print-${lang}.png`) });
+    return `${ok}/${total}`;
+}
+
+const started = Date.now();
+const profile = mkdtempSync(join(tmpdir(), 'book-browser-'));
+let context;
+try {
+    context = await chromium.launchPersistentContext(profile, {
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        headless: true,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1280, height: 900 },
+        serviceWorkers: 'block',
+    });
+    context.setDefaultTimeout(TIMEOUT_MS);
+    // Offline: nothing may leave BASE_URL's origin.
+    await context.route('**/*', route => {
+        const url = route.request().url();
+        if (isLocal(url)) return route.continue();
+        external.add(url);
+        return route.abort('blockedbyclient');
+    });
+    // print.html calls window.print() once loaded; a headless dialog would only get in the way.
+    await context.addInitScript(() => { window.print = () => {}; });
+
+    const page = context.pages()[0] ?? await context.newPage();
+    let where = 'start';
+    watch(page, () => where);
+    for (const lang of Object.keys(LANGUAGES)) {
+        const row = { lang };
+        const step = async (name, fn) => {
+            where = `${lang} ${name}`;
+            try {
+                return await fn();
+            } catch (e) {
+                fail(where, e.message.split('\n')[0]);
+                return 'error';
+            }
+        };
+        Object.assign(row, await step(CHAPTER, () => checkChapter(page, lang)));
+        row.search = await step('search', () => checkSearch(page, lang));
+        row.picker = await step('language picker', () => checkPicker(page, lang));
+        row.print = await step('print.html', () => checkPrint(page, lang));
+        summary.push(row);
+    }
+} catch (e) {
+    fail('browser', e.message);
+} finally {
+    await context?.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+}
+
+for (const url of external) {
+    fail('offline', `requested an external URL: ${url}`);
+}
+
+const secs = ((Date.now() - started) / 1000).toFixed(1);
+console.log(`\nbrowser test of ${base.href} (${secs}s), screenshots in ${outDir}/`);
+for (const r of summary) {
+    console.log(`  ${r.lang}: mermaid ${r.mermaid ?? '-'}, code blocks ${r.code ?? '-'}, print.html mermaid ${r.print || '-'}`);
+    console.log(`      search ${r.search}; picker ${r.picker}`);
+}
+if (failures.length) {
+    console.log(`\n${failures.length} problem(s):`);
+    for (const f of [...new Set(failures)]) console.log(`  - ${f}`);
+    process.exit(1);
+}
+console.log('all browser checks passed');
