@@ -105,4 +105,25 @@
         results.sort((a, b) => b.score - a.score);
         return results;
     };
+
+    // On the page a result leads to, searcher.js marks the ?highlight= words with mark.js, one
+    // text node at a time, so 哈希表 is missed in "**哈希**表". Mark CJK words again across
+    // elements. (searcher.js has already run; Escape still clears every mark.)
+    const words = (new URLSearchParams(window.location.search).get('highlight') || '')
+        .split(' ').filter(w => HAS_CJK.test(w));
+    const content = document.getElementById('mdbook-content');
+    if (words.length && content && typeof Mark !== 'undefined') {
+        const marker = new Mark(content);
+        marker.unmark({
+            done: () => marker.mark(words, {
+                acrossElements: true,
+                exclude: ['text', 'pre.mermaid'],
+                done: () => {
+                    for (const m of content.querySelectorAll('mark')) {
+                        m.addEventListener('click', () => marker.unmark());
+                    }
+                },
+            }),
+        });
+    }
 })();

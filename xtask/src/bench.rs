@@ -1,1 +1,636 @@
-// being written
+//! `cargo xtask bench [chapter] [--quick] [--render]`: runs a chapter's criterion benches
+//! (`benches/benches/<chapter>.rs`) and their Go twins (`benches/go`), writes the medians to
+//! `benches/results/<os>-<arch>-<cpu>.json` (one file per machine, merged chapter by chapter),
+//! and regenerates `src/generated/bench-<chapter>.md` from every results file.
+//!
+//! Every number is nanoseconds per operation. A criterion iteration is one whole phase over
+//! `N` keys and declares `Throughput::Elements(N)`, so its times are divided by `N` here; the Go
+//! benchmarks report per-operation ns/op themselves.
+//!
+//! `--quick` shortens criterion's warm-up and measurement and runs Go once instead of five times.
+//! `--render` only regenerates the tables from the committed JSON.
+//! `cargo xtask test` calls [`test_mode`]: every bench once, and the tables must be up to date.
+
+use crate::util::{self, cargo, step, Ctx, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// Each chapter with benches: its criterion target (`benches/benches/<chapter>.rs`) and the Go
+/// benchmark groups that are its twins (`func Benchmark_<group>` in `benches/go`). Bench ids are
+/// `<group>/<phase>` in both languages.
+const CHAPTERS: &[(&str, &[&str])] = &[("maps", &["map_u64", "map_str16", "growslice"])];
+
+/// Column order of the tables; an impl not listed here comes after, alphabetically.
+const IMPLS: &[&str] = &["ours", "go", "hashbrown+ahash", "std", "ours-bucket"];
+
+/// (header, numerator, denominator) of the ratio columns.
+const RATIOS: &[(&str, &str, &str)] =
+    &[("ours/go", "ours", "go"), ("ours/hashbrown", "ours", "hashbrown+ahash")];
+
+const ALLOCATOR: &str = "Rust rows use the system allocator (glibc malloc)";
+
+/// Go's `-count` in a full run (a quick run uses 1).
+const GO_COUNT: u32 = 5;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct Machine {
+    os: String,
+    arch: String,
+    cpu: String,
+    cores: usize,
+}
+
+impl Machine {
+    fn id(&self) -> String {
+        format!("{}-{}-{}", self.os, self.arch, self.cpu)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Row {
+    chapter: String,
+    bench: String,
+    #[serde(rename = "impl")]
+    imp: String,
+    median_ns: f64,
+    min_ns: f64,
+    max_ns: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ResultsFile {
+    machine: Machine,
+    rustc: String,
+    go: String,
+    date: String,
+    allocator: String,
+    results: Vec<Row>,
+}
+
+struct Args {
+    chapters: Vec<&'static str>,
+    quick: bool,
+    render: bool,
+}
+
+fn parse_args(args: &[String]) -> Result<Args> {
+    let mut a = Args { chapters: Vec::new(), quick: false, render: false };
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => a.quick = true,
+            "--render" => a.render = true,
+            s if s.starts_with('-') => return Err(format!("bench: unknown flag `{s}`")),
+            s => match CHAPTERS.iter().find(|c| c.0 == s) {
+                Some(c) => a.chapters.push(c.0),
+                None => {
+                    let known: Vec<_> = CHAPTERS.iter().map(|c| c.0).collect();
+                    return Err(format!("bench: no chapter `{s}`; chapters: {}", known.join(", ")));
+                }
+            },
+        }
+    }
+    if a.chapters.is_empty() {
+        a.chapters = CHAPTERS.iter().map(|c| c.0).collect();
+    }
+    Ok(a)
+}
+
+pub fn run(ctx: &Ctx, args: &[String]) -> Result {
+    let a = parse_args(args)?;
+    if a.render {
+        return render_all(ctx, &a.chapters);
+    }
+    let all = Instant::now();
+    let machine = machine();
+    let mut rows = Vec::new();
+    for &chapter in &a.chapters {
+        let t = Instant::now();
+        let rust = criterion_rows(ctx, chapter, a.quick)?;
+        eprintln!("    criterion: {} results in {}s", rust.len(), t.elapsed().as_secs());
+        let t = Instant::now();
+        let go = go_rows(ctx, chapter, a.quick)?;
+        eprintln!("    go: {} results in {}s", go.len(), t.elapsed().as_secs());
+        rows.extend(order_rows(go, rust));
+    }
+
+    let path = results_dir(ctx).join(format!("{}.json", machine.id()));
+    let mut file = ResultsFile {
+        machine,
+        rustc: crate::util::output(Command::new(rustc()).arg("-V"))?.trim().to_string(),
+        go: crate::util::output(crate::tools::go_cmd(ctx)?.arg("version"))?.trim().to_string(),
+        date: utc_now(),
+        allocator: ALLOCATOR.to_string(),
+        results: Vec::new(),
+    };
+    // Keep the rows of the chapters not run this time.
+    if let Ok(old) = read_results(&path) {
+        file.results =
+            old.results.into_iter().filter(|r| !a.chapters.contains(&r.chapter.as_str())).collect();
+    }
+    file.results.extend(rows);
+    std::fs::create_dir_all(results_dir(ctx)).map_err(|e| format!("benches/results: {e}"))?;
+    let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("\nwrote {}", rel(ctx, &path));
+
+    render_all(ctx, &a.chapters)?;
+    for &chapter in &a.chapters {
+        eprintln!("\n{}", render_machine(chapter, &file).unwrap_or_default());
+    }
+    eprintln!("bench: done in {}s{}", all.elapsed().as_secs(), if a.quick { " (--quick)" } else { "" });
+    Ok(())
+}
+
+/// For `cargo xtask test`: every criterion bench once (`--test`), every Go benchmark once
+/// (`-benchtime 1x`, after the Go tests that check both sides draw the same keys), and the
+/// generated tables must be what the committed results render to.
+pub fn test_mode(ctx: &Ctx) -> Result {
+    step("criterion benches, one iteration each (cargo bench -p benches -- --test)");
+    let home = ctx.root.join("target").join("bench-criterion").join("test");
+    util::run(cargo()
+        .args(["bench", "-q", "-p", "benches", "--", "--test"])
+        .env("CRITERION_HOME", &home)
+        .current_dir(&ctx.root))?;
+
+    step("Go benches, one iteration each (go test -bench . -benchtime 1x in benches/go)");
+    util::run(crate::tools::go_cmd(ctx)?
+        .args(["test", "-run", ".", "-bench", ".", "-benchtime", "1x"])
+        .current_dir(go_dir(ctx)))?;
+
+    step("generated bench tables match benches/results/*.json");
+    let mut stale = Vec::new();
+    for (chapter, _) in CHAPTERS {
+        let path = generated_path(ctx, chapter);
+        let want = render_chapter(ctx, chapter)?;
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(want.as_str()) {
+            stale.push(rel(ctx, &path));
+        }
+    }
+    if !stale.is_empty() {
+        return Err(format!("{} out of date: run cargo xtask bench --render", stale.join(", ")));
+    }
+    Ok(())
+}
+
+// ---- running -----------------------------------------------------------------------------
+
+fn criterion_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
+    let home = ctx.root.join("target").join("bench-criterion").join(chapter);
+    let _ = std::fs::remove_dir_all(&home);
+    step(&format!(
+        "criterion: cargo bench -p benches --bench {chapter}{} (builds first; prints each bench)",
+        if quick { " --quick" } else { "" }
+    ));
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "benches", "--bench", chapter, "--"]);
+    if quick {
+        cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
+    }
+    util::run(cmd.env("CRITERION_HOME", &home).current_dir(&ctx.root))?;
+    let mut rows = Vec::new();
+    for dir in find_dirs_named(&home, "new") {
+        rows.push(criterion_row(chapter, &dir)?);
+    }
+    if rows.is_empty() {
+        return Err(format!("criterion wrote no results under {}", home.display()));
+    }
+    Ok(rows)
+}
+
+/// One `<CRITERION_HOME>/<group>/<function>/<impl>/new/` directory: `benchmark.json` names it and
+/// gives the throughput, `estimates.json` the median, `sample.json` each sample's time.
+fn criterion_row(chapter: &str, dir: &Path) -> Result<Row> {
+    let read = |name: &str| -> Result<Value> {
+        let p = dir.join(name);
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let bench = read("benchmark.json")?;
+    let estimates = read("estimates.json")?;
+    let sample = read("sample.json")?;
+    let bad = |what: &str| format!("{}: no {what}", dir.display());
+    let group = bench["group_id"].as_str().ok_or_else(|| bad("group_id"))?;
+    let function = bench["function_id"].as_str().ok_or_else(|| bad("function_id"))?;
+    let imp = bench["value_str"].as_str().ok_or_else(|| bad("value_str (impl)"))?;
+    let ops = bench["throughput"]["Elements"].as_f64().unwrap_or(1.0);
+    let median = estimates["median"]["point_estimate"].as_f64().ok_or_else(|| bad("median"))?;
+    let iters = sample["iters"].as_array().ok_or_else(|| bad("iters"))?;
+    let times = sample["times"].as_array().ok_or_else(|| bad("times"))?;
+    let per_iter: Vec<f64> = iters
+        .iter()
+        .zip(times)
+        .filter_map(|(i, t)| Some(t.as_f64()? / i.as_f64()?))
+        .collect();
+    let min = per_iter.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = per_iter.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Ok(Row {
+        chapter: chapter.to_string(),
+        bench: format!("{group}/{function}"),
+        imp: imp.to_string(),
+        median_ns: round3(median / ops),
+        min_ns: round3(min / ops),
+        max_ns: round3(max / ops),
+    })
+}
+
+fn go_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
+    let groups = CHAPTERS.iter().find(|c| c.0 == chapter).map(|c| c.1).unwrap_or(&[]);
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = if quick { 1 } else { GO_COUNT };
+    let pattern = format!("^Benchmark_({})$", groups.join("|"));
+    step(&format!("go test -run '^$' -bench '{pattern}' -count {count} (in benches/go)"));
+    let mut cmd = crate::tools::go_cmd(ctx)?;
+    cmd.args(["test", "-run", "^$", "-bench", &pattern, "-count", &count.to_string()])
+        .current_dir(go_dir(ctx));
+    let out = run_echo(&mut cmd)?;
+    // bench id → ns/op of each count, in the order Go first printed them.
+    let mut seen: Vec<(String, Vec<f64>)> = Vec::new();
+    for line in out.lines() {
+        let Some((bench, ns)) = parse_go_line(line) else { continue };
+        match seen.iter_mut().find(|(b, _)| *b == bench) {
+            Some((_, v)) => v.push(ns),
+            None => seen.push((bench, vec![ns])),
+        }
+    }
+    if seen.is_empty() {
+        return Err("go test printed no benchmark results".to_string());
+    }
+    Ok(seen
+        .into_iter()
+        .map(|(bench, mut v)| {
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
+            Row {
+                chapter: chapter.to_string(),
+                bench,
+                imp: "go".to_string(),
+                median_ns: round3(median),
+                min_ns: round3(v[0]),
+                max_ns: round3(v[n - 1]),
+            }
+        })
+        .collect())
+}
+
+/// `Benchmark_map_u64/insert-2   7   149.7 ns/op` → ("map_u64/insert", 149.7).
+fn parse_go_line(line: &str) -> Option<(String, f64)> {
+    let mut fields = line.split_whitespace();
+    let name = fields.next()?.strip_prefix("Benchmark_")?;
+    let fields: Vec<&str> = fields.collect();
+    let at = fields.iter().position(|f| *f == "ns/op")?;
+    let ns: f64 = fields.get(at.checked_sub(1)?)?.parse().ok()?;
+    // Drop the -GOMAXPROCS suffix (absent when GOMAXPROCS is 1).
+    let name = match name.rsplit_once('-') {
+        Some((n, procs)) if !procs.is_empty() && procs.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => name,
+    };
+    Some((name.to_string(), ns))
+}
+
+/// Benches in the order Go runs them (its source order), then any Rust-only ones; within a
+/// bench, impls in column order.
+fn order_rows(go: Vec<Row>, rust: Vec<Row>) -> Vec<Row> {
+    let mut benches: Vec<String> = Vec::new();
+    let mut rust_only: Vec<String> = Vec::new();
+    for r in &go {
+        if !benches.contains(&r.bench) {
+            benches.push(r.bench.clone());
+        }
+    }
+    for r in &rust {
+        if !benches.contains(&r.bench) && !rust_only.contains(&r.bench) {
+            rust_only.push(r.bench.clone());
+        }
+    }
+    rust_only.sort();
+    benches.extend(rust_only);
+    let mut all: Vec<Row> = go.into_iter().chain(rust).collect();
+    all.sort_by_key(|r| (benches.iter().position(|b| *b == r.bench), impl_rank(&r.imp)));
+    all
+}
+
+fn impl_rank(imp: &str) -> (usize, String) {
+    (IMPLS.iter().position(|i| *i == imp).unwrap_or(IMPLS.len()), imp.to_string())
+}
+
+/// Runs a command, echoing its stdout line by line as progress, and returns that stdout.
+fn run_echo(cmd: &mut Command) -> Result<String> {
+    let shown = format!("{cmd:?}");
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    let mut out = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.map_err(|e| format!("{shown}: {e}"))?;
+        eprintln!("{line}");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let status = child.wait().map_err(|e| format!("{shown}: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "command failed ({status}) after {}s: {shown}",
+            start.elapsed().as_secs()
+        ));
+    }
+    Ok(out)
+}
+
+fn find_dirs_named(root: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n == name) {
+                    found.push(p);
+                } else {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+// ---- rendering ---------------------------------------------------------------------------
+
+fn render_all(ctx: &Ctx, chapters: &[&str]) -> Result {
+    for chapter in chapters {
+        let path = generated_path(ctx, chapter);
+        let text = render_chapter(ctx, chapter)?;
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            eprintln!("{} is up to date", rel(ctx, &path));
+            continue;
+        }
+        std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote {}", rel(ctx, &path));
+    }
+    Ok(())
+}
+
+/// `src/generated/bench-<chapter>.md`: one table per machine, machines by file name. The
+/// header and the first column are identifiers, so that translations see no new prose when
+/// only numbers change; each block is marked for mdbook-xgettext to skip.
+fn render_chapter(ctx: &Ctx, chapter: &str) -> Result<String> {
+    let mut out =
+        "<!-- Generated by `cargo xtask bench` from benches/results/*.json: do not edit. -->\n"
+            .to_string();
+    let mut any = false;
+    for path in results_files(ctx)? {
+        let file = read_results(&path)?;
+        if let Some(table) = render_machine(chapter, &file) {
+            out.push('\n');
+            out.push_str(&table);
+            any = true;
+        }
+    }
+    if !any {
+        out.push_str(&format!("\n<!-- No results yet: run cargo xtask bench {chapter}. -->\n"));
+    }
+    Ok(out)
+}
+
+fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
+    let rows: Vec<&Row> = file.results.iter().filter(|r| r.chapter == chapter).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mut impls: Vec<&str> = Vec::new();
+    let mut benches: Vec<&str> = Vec::new();
+    let mut cell: BTreeMap<(&str, &str), f64> = BTreeMap::new();
+    for r in &rows {
+        if !impls.contains(&r.imp.as_str()) {
+            impls.push(&r.imp);
+        }
+        if !benches.contains(&r.bench.as_str()) {
+            benches.push(&r.bench);
+        }
+        cell.insert((&r.bench, &r.imp), r.median_ns);
+    }
+    impls.sort_by_key(|i| impl_rank(i));
+    let ratios: Vec<_> =
+        RATIOS.iter().filter(|(_, a, b)| impls.contains(a) && impls.contains(b)).collect();
+
+    let go = file.go.split_whitespace().find(|w| w.starts_with("go1")).unwrap_or(&file.go);
+    let rustc = file.rustc.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let date = file.date.get(..10).unwrap_or(&file.date);
+    let mut s = String::new();
+    s.push_str("<!-- mdbook-xgettext: skip -->\n\n");
+    s.push_str(&format!(
+        "**{}** — {} cores, {rustc}, {go}, {date}\n\n",
+        file.machine.id(),
+        file.machine.cores
+    ));
+    s.push_str("<!-- mdbook-xgettext: skip -->\n\n");
+    let mut header = vec!["bench"];
+    header.extend(&impls);
+    header.extend(ratios.iter().map(|r| r.0));
+    s.push_str(&format!("| {} |\n", header.join(" | ")));
+    let mut rule = vec![":--"];
+    rule.extend(std::iter::repeat_n("--:", header.len() - 1));
+    s.push_str(&format!("|{}|\n", rule.join("|")));
+    for b in &benches {
+        let mut line = vec![format!("`{b}`")];
+        for i in &impls {
+            line.push(cell.get(&(*b, *i)).map_or("—".to_string(), |v| fmt_ns(*v)));
+        }
+        for (_, num, den) in &ratios {
+            line.push(match (cell.get(&(*b, *num)), cell.get(&(*b, *den))) {
+                (Some(n), Some(d)) if *d > 0.0 => format!("{:.2}", n / d),
+                _ => "—".to_string(),
+            });
+        }
+        s.push_str(&format!("| {} |\n", line.join(" | ")));
+    }
+    Some(s)
+}
+
+/// Three significant digits or so: 3.96, 13.7, 149, 1234.
+fn fmt_ns(v: f64) -> String {
+    if v < 10.0 {
+        format!("{v:.2}")
+    } else if v < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+// ---- files and the machine ---------------------------------------------------------------
+
+fn results_dir(ctx: &Ctx) -> PathBuf {
+    ctx.root.join("benches").join("results")
+}
+
+fn go_dir(ctx: &Ctx) -> PathBuf {
+    ctx.root.join("benches").join("go")
+}
+
+fn generated_path(ctx: &Ctx, chapter: &str) -> PathBuf {
+    ctx.root.join("src").join("generated").join(format!("bench-{chapter}.md"))
+}
+
+fn results_files(ctx: &Ctx) -> Result<Vec<PathBuf>> {
+    let dir = results_dir(ctx);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn read_results(path: &Path) -> Result<ResultsFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn rel(ctx: &Ctx, p: &Path) -> String {
+    p.strip_prefix(&ctx.root).unwrap_or(p).display().to_string()
+}
+
+fn rustc() -> String {
+    std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string())
+}
+
+fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .or_else(|| {
+            crate::util::output(Command::new("sysctl").args(["-n", "machdep.cpu.brand_string"]))
+                .ok()
+        })
+        .unwrap_or_else(|| "unknown".to_string());
+    Machine {
+        os: std::env::consts::OS.to_string(),
+        arch: std::env::consts::ARCH.to_string(),
+        cpu: slug(&cpu),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
+}
+
+/// "Intel(R) Xeon(R) CPU @ 2.20GHz" → "intel-xeon-cpu-2-20ghz"; "AMD EPYC 7B13" → "amd-epyc-7b13".
+fn slug(s: &str) -> String {
+    let lower = s.to_lowercase().replace("(r)", "").replace("(tm)", "");
+    let mut out = String::new();
+    for c in lower.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() { "unknown".to_string() } else { out }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ` (days to civil date: Howard Hinnant's
+/// algorithm).
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_lines() {
+        assert_eq!(
+            parse_go_line("Benchmark_map_u64/insert-2         \t       7\t       149.7 ns/op"),
+            Some(("map_u64/insert".to_string(), 149.7))
+        );
+        assert_eq!(
+            parse_go_line("Benchmark_growslice/append_u64 \t 391\t 3.958 ns/op\t 0 B/op"),
+            Some(("growslice/append_u64".to_string(), 3.958))
+        );
+        assert_eq!(parse_go_line("PASS"), None);
+        assert_eq!(parse_go_line("goos: linux"), None);
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("AMD EPYC 7B13"), "amd-epyc-7b13");
+        assert_eq!(slug("Intel(R) Xeon(R) CPU @ 2.20GHz"), "intel-xeon-cpu-2-20ghz");
+        assert_eq!(slug("  "), "unknown");
+    }
+
+    #[test]
+    fn dates_look_right() {
+        let d = utc_now();
+        assert_eq!(d.len(), 20, "{d}");
+        assert!(d.starts_with("20") && d.ends_with('Z'), "{d}");
+    }
+
+    #[test]
+    fn table_has_ratio_columns() {
+        let row = |bench: &str, imp: &str, ns: f64| Row {
+            chapter: "maps".into(),
+            bench: bench.into(),
+            imp: imp.into(),
+            median_ns: ns,
+            min_ns: ns,
+            max_ns: ns,
+        };
+        let file = ResultsFile {
+            machine: Machine { os: "linux".into(), arch: "x86_64".into(), cpu: "x".into(), cores: 2 },
+            rustc: "rustc 1.95.0 (59807616e 2026-04-14)".into(),
+            go: "go version go1.27.3 linux/amd64".into(),
+            date: "2026-11-27T10:00:00Z".into(),
+            allocator: ALLOCATOR.into(),
+            results: vec![
+                row("map_u64/insert", "go", 100.0),
+                row("map_u64/insert", "ours", 50.0),
+                row("map_u64/insert", "hashbrown+ahash", 25.0),
+                row("growslice/append_u64", "ours", 4.0),
+            ],
+        };
+        let t = render_machine("maps", &file).unwrap();
+        assert!(t.contains("**linux-x86_64-x** — 2 cores, rustc 1.95.0, go1.27.3, 2026-11-27"), "{t}");
+        assert!(t.contains("| bench | ours | go | hashbrown+ahash | ours/go | ours/hashbrown |"), "{t}");
+        assert!(t.contains("| `map_u64/insert` | 50.0 | 100 | 25.0 | 0.50 | 2.00 |"), "{t}");
+        assert!(t.contains("| `growslice/append_u64` | 4.00 | — | — | — | — |"), "{t}");
+        assert!(render_machine("other", &file).is_none());
+    }
+}

@@ -5,7 +5,7 @@
 
 use crate::book::LANGUAGES;
 use crate::tools;
-use crate::util::{run, step, Ctx, Result};
+use crate::util::{self, step, Ctx, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,7 +24,7 @@ fn extract(ctx: &Ctx) -> Result<PathBuf> {
     step("extracting translatable strings (mdbook-xgettext)");
     let dir = ctx.root.join("target").join("i18n");
     let path = std::env::var("PATH").unwrap_or_default();
-    run(Command::new(ctx.tool_bin("mdbook"))
+    util::run(Command::new(ctx.tool_bin("mdbook"))
         .current_dir(&ctx.root)
         .env("PATH", format!("{}:{path}", ctx.tools.join("bin").display()))
         .env("MDBOOK_OUTPUT", r#"{"xgettext": {"pot-file": "messages.pot"}}"#)
@@ -43,12 +43,12 @@ fn update(ctx: &Ctx) -> Result {
     for lang in LANGUAGES {
         let po = ctx.root.join("translations").join(format!("{lang}.po"));
         if po.exists() {
-            run(Command::new("msgmerge")
+            util::run(Command::new("msgmerge")
                 .args(["--quiet", "--update", "--backup=none", "--no-wrap", "--no-fuzzy-matching"])
                 .arg(&po)
                 .arg(&pot))?;
         } else {
-            run(Command::new("msginit")
+            util::run(Command::new("msginit")
                 .args(["--no-translator", "--no-wrap", "--locale", lang, "--input"])
                 .arg(&pot)
                 .arg("--output-file")

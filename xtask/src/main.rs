@@ -26,6 +26,7 @@ usage: cargo xtask <verb>
   i18n --update | --check    refresh translations/*.po from the English source, or verify them
   assignment CRATE --out DIR write a student starter crate; assignment --check verifies all
   check-includes             every {{#include}} names an existing file and a non-empty anchor
+  browser                    build the book, then check it in headless Chromium (target/browser/)
 ";
 
 /// The chapter crates, by directory name under chapters-code/ (e.g. `chapter-maps`).
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         Some("i18n") => i18n::run(&ctx, &args[1..]),
         Some("assignment") => assignment::run(&ctx, &args[1..]),
         Some("check-includes") => book::check_includes(&ctx),
+        Some("browser") => book::build(&ctx).and_then(|()| browser::run(&ctx)),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

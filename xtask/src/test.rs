@@ -2,7 +2,7 @@
 //! what it needs. `--only a,b` or `--skip a,b` pick stages while working on one of them;
 //! CI always runs them all.
 
-use crate::util::{cargo, run, step, Ctx, Result};
+use crate::util::{self, cargo, step, Ctx, Result};
 use crate::{assignment, bench, book, browser, golden, i18n, tools};
 use std::process::Command;
 use std::time::Instant;
@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
 }
 
 fn unit(_: &Ctx) -> Result {
-    run(cargo().args(["test", "--workspace", "--quiet"]))
+    util::run(cargo().args(["test", "--workspace", "--quiet"]))
 }
 
 fn loom(ctx: &Ctx) -> Result {
@@ -64,7 +64,7 @@ fn loom(ctx: &Ctx) -> Result {
         .env("RUSTFLAGS", "--cfg loom")
         .env("LOOM_MAX_PREEMPTIONS", "3")
         .env("CARGO_TARGET_DIR", ctx.root.join("target").join("loom"));
-    run(&mut cmd)
+    util::run(&mut cmd)
 }
 
 fn miri(ctx: &Ctx) -> Result {
@@ -76,7 +76,7 @@ fn miri(ctx: &Ctx) -> Result {
         .env("MIRIFLAGS", "-Zmiri-strict-provenance");
     // The examples read stdin; miri runs the library's and the integration tests' code only.
     cmd.args(["--lib", "--tests"]);
-    run(&mut cmd)
+    util::run(&mut cmd)
 }
 
 fn book_checks(ctx: &Ctx) -> Result {
@@ -84,7 +84,7 @@ fn book_checks(ctx: &Ctx) -> Result {
     i18n::run(ctx, &["--check".to_string()])?;
     step("link check of the built site, offline, with #fragments (lychee)");
     let lychee = tools::ensure_lychee(ctx)?;
-    run(Command::new(lychee)
+    util::run(Command::new(lychee)
         .current_dir(&ctx.root)
         .args(["--offline", "--include-fragments", "--no-progress", "--root-dir"])
         .arg(ctx.root.join("book"))
@@ -97,5 +97,5 @@ fn aarch64(ctx: &Ctx) -> Result {
     cmd.args(["test", "--quiet", "--target", "aarch64-unknown-linux-gnu", "-p", "chapter-maps"])
         .env("CARGO_TARGET_DIR", ctx.root.join("target").join("aarch64"))
         .env("PROPTEST_CASES", "32");
-    run(&mut cmd)
+    util::run(&mut cmd)
 }

@@ -104,3 +104,51 @@ mod tests {
         assert_eq!(Fatal(CONCURRENT_MAP_WRITES).to_string(), "fatal error: concurrent map writes");
     }
 }
+
+/// loom explores every interleaving of two writers that each run one guarded write, and
+/// records what the detector saw. Run with `RUSTFLAGS="--cfg loom" cargo test --release
+/// -p chapter-maps --lib loom_` (`cargo xtask test` does).
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::atomic::AtomicUsize;
+    use loom::sync::Arc;
+    use std::collections::BTreeSet;
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::Mutex;
+
+    // ANCHOR: loom_writing
+    /// One write as Go's map does it: flag on, the work, flag off. `inside` counts the writers
+    /// between their first and last step, so the model knows when two writes really overlapped.
+    /// Returns (overlapped, detected).
+    fn guarded_write(w: &Writing, inside: &AtomicUsize) -> (bool, bool) {
+        let entering = inside.fetch_add(1, SeqCst) + 1;
+        let result = (|| {
+            w.begin_write()?;
+            loom::thread::yield_now(); // the write itself: another thread may run here
+            w.end_write()
+        })();
+        let leaving = inside.fetch_sub(1, SeqCst);
+        (entering == 2 || leaving == 2, result.is_err())
+    }
+
+    #[test]
+    fn loom_the_detector_never_cries_wolf_but_can_miss_an_overlap() {
+        let outcomes = Arc::new(Mutex::new(BTreeSet::new()));
+        let seen = outcomes.clone();
+        loom::model(move || {
+            let (w, inside) = (Arc::new(Writing::new()), Arc::new(AtomicUsize::new(0)));
+            let (w2, inside2) = (w.clone(), inside.clone());
+            let other = loom::thread::spawn(move || guarded_write(&w2, &inside2));
+            let (o1, d1) = guarded_write(&w, &inside);
+            let (o2, d2) = other.join().unwrap();
+            seen.lock().unwrap().insert((o1 || o2, d1 || d2));
+        });
+        let outcomes = outcomes.lock().unwrap();
+        assert!(!outcomes.contains(&(false, true)), "a fatal error without concurrent writes");
+        assert!(outcomes.contains(&(true, true)), "no overlapping schedule was caught");
+        assert!(outcomes.contains(&(true, false)), "every overlap was caught: not Go's detector");
+        assert!(outcomes.contains(&(false, false)), "sequential writes were never explored");
+    }
+    // ANCHOR_END: loom_writing
+}

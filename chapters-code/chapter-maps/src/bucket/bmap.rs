@@ -146,7 +146,12 @@ impl<K, V> Bmap<K, V> {
         self.tophash[i] = marker;
         // SAFETY: the slot was full, so both halves are initialised; the marker written above
         // makes the slot empty, so these values are read (moved out) exactly once.
-        unsafe { (self.keys[i].assume_init_read(), self.elems[i].assume_init_read()) }
+        unsafe {
+            (
+                self.keys[i].assume_init_read(),
+                self.elems[i].assume_init_read(),
+            )
+        }
     }
 
     /// Drops every pair still in the bucket and marks it all `EMPTY_REST`, unlinked.
@@ -201,7 +206,12 @@ pub(crate) struct BucketArray<K, V> {
 impl<K, V> BucketArray<K, V> {
     /// No buckets at all (Go: `h.buckets == nil`).
     pub(crate) const fn nil() -> Self {
-        BucketArray { b: 0, buckets: Vec::new(), next_overflow: 0, extra: Vec::new() }
+        BucketArray {
+            b: 0,
+            buckets: Vec::new(),
+            next_overflow: 0,
+            extra: Vec::new(),
+        }
     }
 
     #[inline]
@@ -230,7 +240,12 @@ impl<K, V> BucketArray<K, V> {
         }
         let mut buckets = Vec::with_capacity(nbuckets);
         buckets.resize_with(nbuckets, Bmap::new);
-        BucketArray { b, buckets, next_overflow: base, extra: Vec::new() }
+        BucketArray {
+            b,
+            buckets,
+            next_overflow: base,
+            extra: Vec::new(),
+        }
     }
 
     /// The main buckets (2^B), or 0 when nil.

@@ -114,7 +114,11 @@ impl<K, V> Hmap<K, V> {
             b,
             noverflow: 0,
             hash0: rand(),
-            buckets: if b == 0 { BucketArray::nil() } else { BucketArray::make(b) },
+            buckets: if b == 0 {
+                BucketArray::nil()
+            } else {
+                BucketArray::make(b)
+            },
             oldbuckets: None,
             nevacuate: 0,
         }
@@ -435,8 +439,17 @@ impl<K, V> Hmap<K, V> {
     {
         let newbit = self.noldbuckets();
         let same_size = self.same_size_grow();
-        let Hmap { b, noverflow, hash0, buckets, oldbuckets, .. } = self;
-        let old = oldbuckets.as_mut().expect("evacuate without a grow in progress");
+        let Hmap {
+            b,
+            noverflow,
+            hash0,
+            buckets,
+            oldbuckets,
+            ..
+        } = self;
+        let old = oldbuckets
+            .as_mut()
+            .expect("evacuate without a grow in progress");
         if !old.buckets[oldbucket].evacuated() {
             // Destinations X and Y: (bucket, next slot). Y is unused by a same-size grow.
             // Nothing has been inserted into either yet: a write to new bucket j always
@@ -518,7 +531,9 @@ impl<K, V> Hmap<K, V> {
     pub(crate) fn evacuated_buckets(&self) -> usize {
         match &self.oldbuckets {
             None => 0,
-            Some(old) => (0..self.noldbuckets()).filter(|&i| old.buckets[i].evacuated()).count(),
+            Some(old) => (0..self.noldbuckets())
+                .filter(|&i| old.buckets[i].evacuated())
+                .count(),
         }
     }
 }

@@ -122,7 +122,11 @@ impl<K, V> BucketMap<K, V, ahash::RandomState> {
 impl<K, V, S> BucketMap<K, V, S> {
     /// An empty map with no buckets yet, hashing with `hash_builder`.
     pub fn with_hasher(hash_builder: S) -> Self {
-        BucketMap { h: Hmap::new(0), hash_builder, writing: Writing::new() }
+        BucketMap {
+            h: Hmap::new(0),
+            hash_builder,
+            writing: Writing::new(),
+        }
     }
 
     // ANCHOR: makemap
@@ -135,7 +139,11 @@ impl<K, V, S> BucketMap<K, V, S> {
         while over_load_factor(hint, b) {
             b += 1;
         }
-        BucketMap { h: Hmap::new(b), hash_builder, writing: Writing::new() }
+        BucketMap {
+            h: Hmap::new(b),
+            hash_builder,
+            writing: Writing::new(),
+        }
     }
     // ANCHOR_END: makemap
 
