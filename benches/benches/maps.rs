@@ -159,8 +159,8 @@ fn map_str16(c: &mut Criterion) {
 
 fn growslice(c: &mut Criterion) {
     let mut g = group(c, "growslice");
-    let impls: [(&str, fn(usize) -> Vec<u64>); 2] = [("ours", append_ours), ("std", append_std)];
-    for (name, append) in impls {
+    type Append = fn(usize) -> Vec<u64>;
+    for (name, append) in [("ours", append_ours as Append), ("std", append_std)] {
         g.bench_function(BenchmarkId::new("append_u64", name), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;

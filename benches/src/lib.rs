@@ -158,8 +158,16 @@ macro_rules! bench_map {
 }
 
 bench_map!(Ours, "ours", Ours::with_hasher(ahash::RandomState::new()));
-bench_map!(OursBucket, "ours-bucket", OursBucket::with_hasher(ahash::RandomState::new()));
-bench_map!(Hashbrown, "hashbrown+ahash", Hashbrown::with_hasher(ahash::RandomState::new()));
+bench_map!(
+    OursBucket,
+    "ours-bucket",
+    OursBucket::with_hasher(ahash::RandomState::new())
+);
+bench_map!(
+    Hashbrown,
+    "hashbrown+ahash",
+    Hashbrown::with_hasher(ahash::RandomState::new())
+);
 bench_map!(Std, "std", Std::new());
 
 /// `growslice/append_u64`, impl `std`: `Vec::push` and its own doubling.

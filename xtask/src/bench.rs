@@ -29,8 +29,10 @@ const CHAPTERS: &[(&str, &[&str])] = &[("maps", &["map_u64", "map_str16", "grows
 const IMPLS: &[&str] = &["ours", "go", "hashbrown+ahash", "std", "ours-bucket"];
 
 /// (header, numerator, denominator) of the ratio columns.
-const RATIOS: &[(&str, &str, &str)] =
-    &[("ours/go", "ours", "go"), ("ours/hashbrown", "ours", "hashbrown+ahash")];
+const RATIOS: &[(&str, &str, &str)] = &[
+    ("ours/go", "ours", "go"),
+    ("ours/hashbrown", "ours", "hashbrown+ahash"),
+];
 
 const ALLOCATOR: &str = "Rust rows use the system allocator (glibc malloc)";
 
@@ -79,7 +81,11 @@ struct Args {
 }
 
 fn parse_args(args: &[String]) -> Result<Args> {
-    let mut a = Args { chapters: Vec::new(), quick: false, render: false };
+    let mut a = Args {
+        chapters: Vec::new(),
+        quick: false,
+        render: false,
+    };
     for arg in args {
         match arg.as_str() {
             "--quick" => a.quick = true,
@@ -89,7 +95,10 @@ fn parse_args(args: &[String]) -> Result<Args> {
                 Some(c) => a.chapters.push(c.0),
                 None => {
                     let known: Vec<_> = CHAPTERS.iter().map(|c| c.0).collect();
-                    return Err(format!("bench: no chapter `{s}`; chapters: {}", known.join(", ")));
+                    return Err(format!(
+                        "bench: no chapter `{s}`; chapters: {}",
+                        known.join(", ")
+                    ));
                 }
             },
         }
@@ -111,7 +120,11 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     for &chapter in &a.chapters {
         let t = Instant::now();
         let rust = criterion_rows(ctx, chapter, a.quick)?;
-        eprintln!("    criterion: {} results in {}s", rust.len(), t.elapsed().as_secs());
+        eprintln!(
+            "    criterion: {} results in {}s",
+            rust.len(),
+            t.elapsed().as_secs()
+        );
         let t = Instant::now();
         let go = go_rows(ctx, chapter, a.quick)?;
         eprintln!("    go: {} results in {}s", go.len(), t.elapsed().as_secs());
@@ -121,16 +134,23 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     let path = results_dir(ctx).join(format!("{}.json", machine.id()));
     let mut file = ResultsFile {
         machine,
-        rustc: crate::util::output(Command::new(rustc()).arg("-V"))?.trim().to_string(),
-        go: crate::util::output(crate::tools::go_cmd(ctx)?.arg("version"))?.trim().to_string(),
+        rustc: crate::util::output(Command::new(rustc()).arg("-V"))?
+            .trim()
+            .to_string(),
+        go: crate::util::output(crate::tools::go_cmd(ctx)?.arg("version"))?
+            .trim()
+            .to_string(),
         date: utc_now(),
         allocator: ALLOCATOR.to_string(),
         results: Vec::new(),
     };
     // Keep the rows of the chapters not run this time.
     if let Ok(old) = read_results(&path) {
-        file.results =
-            old.results.into_iter().filter(|r| !a.chapters.contains(&r.chapter.as_str())).collect();
+        file.results = old
+            .results
+            .into_iter()
+            .filter(|r| !a.chapters.contains(&r.chapter.as_str()))
+            .collect();
     }
     file.results.extend(rows);
     std::fs::create_dir_all(results_dir(ctx)).map_err(|e| format!("benches/results: {e}"))?;
@@ -142,7 +162,11 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     for &chapter in &a.chapters {
         eprintln!("\n{}", render_machine(chapter, &file).unwrap_or_default());
     }
-    eprintln!("bench: done in {}s{}", all.elapsed().as_secs(), if a.quick { " (--quick)" } else { "" });
+    eprintln!(
+        "bench: done in {}s{}",
+        all.elapsed().as_secs(),
+        if a.quick { " (--quick)" } else { "" }
+    );
     Ok(())
 }
 
@@ -152,15 +176,19 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
 pub fn test_mode(ctx: &Ctx) -> Result {
     step("criterion benches, one iteration each (cargo bench -p benches -- --test)");
     let home = ctx.root.join("target").join("bench-criterion").join("test");
-    util::run(cargo()
-        .args(["bench", "-q", "-p", "benches", "--", "--test"])
-        .env("CRITERION_HOME", &home)
-        .current_dir(&ctx.root))?;
+    util::run(
+        cargo()
+            .args(["bench", "-q", "-p", "benches", "--", "--test"])
+            .env("CRITERION_HOME", &home)
+            .current_dir(&ctx.root),
+    )?;
 
     step("Go benches, one iteration each (go test -bench . -benchtime 1x in benches/go)");
-    util::run(crate::tools::go_cmd(ctx)?
-        .args(["test", "-run", ".", "-bench", ".", "-benchtime", "1x"])
-        .current_dir(go_dir(ctx)))?;
+    util::run(
+        crate::tools::go_cmd(ctx)?
+            .args(["test", "-run", ".", "-bench", ".", "-benchtime", "1x"])
+            .current_dir(go_dir(ctx)),
+    )?;
 
     step("generated bench tables match benches/results/*.json");
     let mut stale = Vec::new();
@@ -172,7 +200,10 @@ pub fn test_mode(ctx: &Ctx) -> Result {
         }
     }
     if !stale.is_empty() {
-        return Err(format!("{} out of date: run cargo xtask bench --render", stale.join(", ")));
+        return Err(format!(
+            "{} out of date: run cargo xtask bench --render",
+            stale.join(", ")
+        ));
     }
     Ok(())
 }
@@ -180,7 +211,11 @@ pub fn test_mode(ctx: &Ctx) -> Result {
 // ---- running -----------------------------------------------------------------------------
 
 fn criterion_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
-    let home = ctx.root.join("target").join("bench-criterion").join(chapter);
+    let home = ctx
+        .root
+        .join("target")
+        .join("bench-criterion")
+        .join(chapter);
     let _ = std::fs::remove_dir_all(&home);
     step(&format!(
         "criterion: cargo bench -p benches --bench {chapter}{} (builds first; prints each bench)",
@@ -197,7 +232,10 @@ fn criterion_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
         rows.push(criterion_row(chapter, &dir)?);
     }
     if rows.is_empty() {
-        return Err(format!("criterion wrote no results under {}", home.display()));
+        return Err(format!(
+            "criterion wrote no results under {}",
+            home.display()
+        ));
     }
     Ok(rows)
 }
@@ -215,10 +253,16 @@ fn criterion_row(chapter: &str, dir: &Path) -> Result<Row> {
     let sample = read("sample.json")?;
     let bad = |what: &str| format!("{}: no {what}", dir.display());
     let group = bench["group_id"].as_str().ok_or_else(|| bad("group_id"))?;
-    let function = bench["function_id"].as_str().ok_or_else(|| bad("function_id"))?;
-    let imp = bench["value_str"].as_str().ok_or_else(|| bad("value_str (impl)"))?;
+    let function = bench["function_id"]
+        .as_str()
+        .ok_or_else(|| bad("function_id"))?;
+    let imp = bench["value_str"]
+        .as_str()
+        .ok_or_else(|| bad("value_str (impl)"))?;
     let ops = bench["throughput"]["Elements"].as_f64().unwrap_or(1.0);
-    let median = estimates["median"]["point_estimate"].as_f64().ok_or_else(|| bad("median"))?;
+    let median = estimates["median"]["point_estimate"]
+        .as_f64()
+        .ok_or_else(|| bad("median"))?;
     let iters = sample["iters"].as_array().ok_or_else(|| bad("iters"))?;
     let times = sample["times"].as_array().ok_or_else(|| bad("times"))?;
     let per_iter: Vec<f64> = iters
@@ -239,21 +283,37 @@ fn criterion_row(chapter: &str, dir: &Path) -> Result<Row> {
 }
 
 fn go_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
-    let groups = CHAPTERS.iter().find(|c| c.0 == chapter).map(|c| c.1).unwrap_or(&[]);
+    let groups = CHAPTERS
+        .iter()
+        .find(|c| c.0 == chapter)
+        .map(|c| c.1)
+        .unwrap_or(&[]);
     if groups.is_empty() {
         return Ok(Vec::new());
     }
     let count = if quick { 1 } else { GO_COUNT };
     let pattern = format!("^Benchmark_({})$", groups.join("|"));
-    step(&format!("go test -run '^$' -bench '{pattern}' -count {count} (in benches/go)"));
+    step(&format!(
+        "go test -run '^$' -bench '{pattern}' -count {count} (in benches/go)"
+    ));
     let mut cmd = crate::tools::go_cmd(ctx)?;
-    cmd.args(["test", "-run", "^$", "-bench", &pattern, "-count", &count.to_string()])
-        .current_dir(go_dir(ctx));
+    cmd.args([
+        "test",
+        "-run",
+        "^$",
+        "-bench",
+        &pattern,
+        "-count",
+        &count.to_string(),
+    ])
+    .current_dir(go_dir(ctx));
     let out = run_echo(&mut cmd)?;
     // bench id → ns/op of each count, in the order Go first printed them.
     let mut seen: Vec<(String, Vec<f64>)> = Vec::new();
     for line in out.lines() {
-        let Some((bench, ns)) = parse_go_line(line) else { continue };
+        let Some((bench, ns)) = parse_go_line(line) else {
+            continue;
+        };
         match seen.iter_mut().find(|(b, _)| *b == bench) {
             Some((_, v)) => v.push(ns),
             None => seen.push((bench, vec![ns])),
@@ -267,7 +327,11 @@ fn go_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
         .map(|(bench, mut v)| {
             v.sort_by(f64::total_cmp);
             let n = v.len();
-            let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
+            let median = if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                (v[n / 2 - 1] + v[n / 2]) / 2.0
+            };
             Row {
                 chapter: chapter.to_string(),
                 bench,
@@ -313,12 +377,20 @@ fn order_rows(go: Vec<Row>, rust: Vec<Row>) -> Vec<Row> {
     rust_only.sort();
     benches.extend(rust_only);
     let mut all: Vec<Row> = go.into_iter().chain(rust).collect();
-    all.sort_by_key(|r| (benches.iter().position(|b| *b == r.bench), impl_rank(&r.imp)));
+    all.sort_by_key(|r| {
+        (
+            benches.iter().position(|b| *b == r.bench),
+            impl_rank(&r.imp),
+        )
+    });
     all
 }
 
 fn impl_rank(imp: &str) -> (usize, String) {
-    (IMPLS.iter().position(|i| *i == imp).unwrap_or(IMPLS.len()), imp.to_string())
+    (
+        IMPLS.iter().position(|i| *i == imp).unwrap_or(IMPLS.len()),
+        imp.to_string(),
+    )
 }
 
 /// Runs a command, echoing its stdout line by line as progress, and returns that stdout.
@@ -351,7 +423,9 @@ fn find_dirs_named(root: &Path, name: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -401,13 +475,19 @@ fn render_chapter(ctx: &Ctx, chapter: &str) -> Result<String> {
         }
     }
     if !any {
-        out.push_str(&format!("\n<!-- No results yet: run cargo xtask bench {chapter}. -->\n"));
+        out.push_str(&format!(
+            "\n<!-- No results yet: run cargo xtask bench {chapter}. -->\n"
+        ));
     }
     Ok(out)
 }
 
 fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
-    let rows: Vec<&Row> = file.results.iter().filter(|r| r.chapter == chapter).collect();
+    let rows: Vec<&Row> = file
+        .results
+        .iter()
+        .filter(|r| r.chapter == chapter)
+        .collect();
     if rows.is_empty() {
         return None;
     }
@@ -424,11 +504,22 @@ fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
         cell.insert((&r.bench, &r.imp), r.median_ns);
     }
     impls.sort_by_key(|i| impl_rank(i));
-    let ratios: Vec<_> =
-        RATIOS.iter().filter(|(_, a, b)| impls.contains(a) && impls.contains(b)).collect();
+    let ratios: Vec<_> = RATIOS
+        .iter()
+        .filter(|(_, a, b)| impls.contains(a) && impls.contains(b))
+        .collect();
 
-    let go = file.go.split_whitespace().find(|w| w.starts_with("go1")).unwrap_or(&file.go);
-    let rustc = file.rustc.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let go = file
+        .go
+        .split_whitespace()
+        .find(|w| w.starts_with("go1"))
+        .unwrap_or(&file.go);
+    let rustc = file
+        .rustc
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
     let date = file.date.get(..10).unwrap_or(&file.date);
     let mut s = String::new();
     s.push_str("<!-- mdbook-xgettext: skip -->\n\n");
@@ -483,12 +574,17 @@ fn go_dir(ctx: &Ctx) -> PathBuf {
 }
 
 fn generated_path(ctx: &Ctx, chapter: &str) -> PathBuf {
-    ctx.root.join("src").join("generated").join(format!("bench-{chapter}.md"))
+    ctx.root
+        .join("src")
+        .join("generated")
+        .join(format!("bench-{chapter}.md"))
 }
 
 fn results_files(ctx: &Ctx) -> Result<Vec<PathBuf>> {
     let dir = results_dir(ctx);
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(Vec::new()) };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
     let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
@@ -545,7 +641,11 @@ fn slug(s: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() { "unknown".to_string() } else { out }
+    if out.is_empty() {
+        "unknown".to_string()
+    } else {
+        out
+    }
 }
 
 fn round3(x: f64) -> f64 {
@@ -568,7 +668,12 @@ fn utc_now() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -592,7 +697,10 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(slug("AMD EPYC 7B13"), "amd-epyc-7b13");
-        assert_eq!(slug("Intel(R) Xeon(R) CPU @ 2.20GHz"), "intel-xeon-cpu-2-20ghz");
+        assert_eq!(
+            slug("Intel(R) Xeon(R) CPU @ 2.20GHz"),
+            "intel-xeon-cpu-2-20ghz"
+        );
         assert_eq!(slug("  "), "unknown");
     }
 
@@ -614,7 +722,12 @@ mod tests {
             max_ns: ns,
         };
         let file = ResultsFile {
-            machine: Machine { os: "linux".into(), arch: "x86_64".into(), cpu: "x".into(), cores: 2 },
+            machine: Machine {
+                os: "linux".into(),
+                arch: "x86_64".into(),
+                cpu: "x".into(),
+                cores: 2,
+            },
             rustc: "rustc 1.95.0 (59807616e 2026-04-14)".into(),
             go: "go version go1.27.3 linux/amd64".into(),
             date: "2026-11-27T10:00:00Z".into(),
@@ -627,10 +740,22 @@ mod tests {
             ],
         };
         let t = render_machine("maps", &file).unwrap();
-        assert!(t.contains("**linux-x86_64-x** — 2 cores, rustc 1.95.0, go1.27.3, 2026-11-27"), "{t}");
-        assert!(t.contains("| bench | ours | go | hashbrown+ahash | ours/go | ours/hashbrown |"), "{t}");
-        assert!(t.contains("| `map_u64/insert` | 50.0 | 100 | 25.0 | 0.50 | 2.00 |"), "{t}");
-        assert!(t.contains("| `growslice/append_u64` | 4.00 | — | — | — | — |"), "{t}");
+        assert!(
+            t.contains("**linux-x86_64-x** — 2 cores, rustc 1.95.0, go1.27.3, 2026-11-27"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| bench | ours | go | hashbrown+ahash | ours/go | ours/hashbrown |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| `map_u64/insert` | 50.0 | 100 | 25.0 | 0.50 | 2.00 |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| `growslice/append_u64` | 4.00 | — | — | — | — |"),
+            "{t}"
+        );
         assert!(render_machine("other", &file).is_none());
     }
 }

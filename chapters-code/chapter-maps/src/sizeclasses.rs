@@ -91,7 +91,10 @@ pub fn size_to_class(size: usize) -> u8 {
     if size <= SMALL_SIZE_MAX - 8 {
         SIZE_TO_CLASS8[div_round_up(size, SMALL_SIZE_DIV)]
     } else if size <= MAX_SMALL_SIZE {
-        SIZE_TO_CLASS128[div_round_up(size - SMALL_SIZE_MAX, LARGE_SIZE_DIV)]
+        // Go computes `divRoundUp(size - 1024, 128)` in unsigned arithmetic. For 1017..=1023
+        // the subtraction wraps, the rounding wraps back, and the index comes out 0: the
+        // 1024-byte class, which is right. Wrapping operations keep that arithmetic.
+        SIZE_TO_CLASS128[size.wrapping_sub(SMALL_SIZE_MAX).wrapping_add(LARGE_SIZE_DIV - 1) / LARGE_SIZE_DIV]
     } else {
         0
     }

@@ -36,7 +36,7 @@ impl std::fmt::Display for Fatal {
 pub struct Writing(AtomicU8);
 
 impl Writing {
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         Writing(AtomicU8::new(0))
     }
 
@@ -134,7 +134,7 @@ mod loom_tests {
 
     #[test]
     fn loom_the_detector_never_cries_wolf_but_can_miss_an_overlap() {
-        let outcomes = Arc::new(Mutex::new(BTreeSet::new()));
+        let outcomes = std::sync::Arc::new(Mutex::new(BTreeSet::new()));
         let seen = outcomes.clone();
         loom::model(move || {
             let (w, inside) = (Arc::new(Writing::new()), Arc::new(AtomicUsize::new(0)));

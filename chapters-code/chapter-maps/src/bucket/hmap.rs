@@ -188,6 +188,7 @@ impl<K, V> Hmap<K, V> {
     }
 
     /// Go 1.23: `runtime.mapaccess1` (runtime/map.go), returning where the key is.
+    #[inline]
     pub(crate) fn access<Q>(&self, hash: u64, key: &Q) -> Option<Slot>
     where
         K: Borrow<Q>,

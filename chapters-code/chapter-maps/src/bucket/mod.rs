@@ -5,7 +5,7 @@
 //! comparisons: memory per entry, probe lengths, growth pauses and iteration.
 //!
 //! The design in four lines:
-//! - 2^B **buckets** of 8 slots ([`bmap`](self::bmap)). The low B bits of the hash pick the
+//! - 2^B **buckets** of 8 slots (`Bmap`, in `bucket/bmap.rs`). The low B bits of the hash pick the
 //!   bucket; the top 8 bits (the **tophash**) sit in a byte per slot so a lookup compares keys
 //!   only when that byte matches.
 //! - A full bucket links an **overflow bucket**; chains can grow without bound.
@@ -15,8 +15,8 @@
 //!   no single insert pays for copying the whole map. Lookups and iteration read old buckets
 //!   that are not yet evacuated.
 //!
-//! Read [`Hmap::assign`](self::hmap) and [`Hmap::evacuate`](self::hmap) first: together they
-//! are the whole growth story.
+//! Read `Hmap::assign` and `Hmap::evacuate` (in `bucket/hmap.rs`) first: together they are the
+//! whole growth story.
 
 mod bmap;
 mod hmap;
