@@ -36,8 +36,12 @@ const RATIOS: &[(&str, &str, &str)] = &[
 
 const ALLOCATOR: &str = "Rust rows use the system allocator (glibc malloc)";
 
-/// Go's `-count` in a full run (a quick run uses 1).
+/// Go's `-count` in a full run (a quick run uses 1): the row is the median of the counts.
 const GO_COUNT: u32 = 5;
+/// Go's `-benchtime` per count. Each b.N iteration is a whole phase (tens of milliseconds) with
+/// untimed setup around it, so half a second is already several phases, and it keeps a full
+/// run's Go half near two minutes on two cores.
+const GO_BENCHTIME: &str = "0.5s";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct Machine {
@@ -224,7 +228,7 @@ fn criterion_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "benches", "--bench", chapter, "--"]);
     if quick {
-        cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
+        cmd.args(["--warm-up-time", "0.1", "--measurement-time", "0.5"]);
     }
     util::run(cmd.env("CRITERION_HOME", &home).current_dir(&ctx.root))?;
     let mut rows = Vec::new();

@@ -5,7 +5,10 @@ use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 fn cases(n: u32) -> ProptestConfig {
-    ProptestConfig { cases: if cfg!(miri) { 2 } else { n }, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: if cfg!(miri) { 2 } else { n },
+        ..ProptestConfig::default()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -218,11 +221,16 @@ fn iteration_order_is_randomised_per_iteration() {
     if !cfg!(miri) {
         assert_eq!(first.len(), 100, "every key is sometimes first");
         let max = *first.values().max().unwrap();
-        assert!(max < trials / 10, "one key is first {max} times out of {trials}");
+        assert!(
+            max < trials / 10,
+            "one key is first {max} times out of {trials}"
+        );
     }
     // And two iterations rarely agree on the whole order.
     let a: Vec<u64> = m.keys().copied().collect();
-    let same = (0..20).filter(|_| m.keys().copied().collect::<Vec<_>>() == a).count();
+    let same = (0..20)
+        .filter(|_| m.keys().copied().collect::<Vec<_>>() == a)
+        .count();
     assert!(same < 5, "{same} of 20 iterations repeated the order");
 }
 

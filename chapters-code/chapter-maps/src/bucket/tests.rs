@@ -173,3 +173,20 @@ fn each_key_and_value_is_dropped_exactly_once_even_mid_grow() {
     assert_eq!(Rc::strong_count(&token), 1);
     assert!(!m.shape().growing);
 }
+
+#[test]
+fn an_emptied_map_gets_a_new_hash_seed() {
+    let mut m: BucketMap<u64, u64> = BucketMap::new();
+    m.insert(1, 1);
+    let seed = m.h.hash0;
+    m.insert(2, 2);
+    m.remove(&1);
+    assert_eq!(m.h.hash0, seed, "still one key: same seed");
+    m.remove(&2);
+    assert_ne!(m.h.hash0, seed, "mapdelete reseeds when count reaches 0");
+    m.insert(3, 3);
+    let seed = m.h.hash0;
+    m.clear();
+    assert_ne!(m.h.hash0, seed, "mapclear reseeds");
+    assert_eq!(m.get(&3), None);
+}

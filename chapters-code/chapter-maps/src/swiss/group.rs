@@ -300,7 +300,16 @@ mod tests {
 
     #[test]
     fn match_h2_never_matches_empty_or_deleted_for_any_h2() {
-        let c = ctrl([CTRL_EMPTY, CTRL_DELETED, CTRL_EMPTY, CTRL_DELETED, CTRL_EMPTY, CTRL_EMPTY, CTRL_DELETED, CTRL_EMPTY]);
+        let c = ctrl([
+            CTRL_EMPTY,
+            CTRL_DELETED,
+            CTRL_EMPTY,
+            CTRL_DELETED,
+            CTRL_EMPTY,
+            CTRL_EMPTY,
+            CTRL_DELETED,
+            CTRL_EMPTY,
+        ]);
         for h in 0..=0x7f {
             assert_eq!(c.match_h2(h), Bitset(0), "h2 {h:#x}");
         }
@@ -310,9 +319,13 @@ mod tests {
     fn match_h2_false_positive_documented_by_go() {
         // Go's note: ctrls 0x0302 (slot 0 = 0x02, slot 1 = 0x03) and h2 = 0x02 flag both slots,
         // because the borrow from the real match turns 0x01 into 0xff. Only with a real match.
-        let c = ctrl([0x02, 0x03, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY]);
+        let c = ctrl([
+            0x02, 0x03, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY,
+        ]);
         assert_eq!(slots(c.match_h2(0x02)), vec![0, 1]);
-        let no_real_match = ctrl([0x05, 0x03, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY]);
+        let no_real_match = ctrl([
+            0x05, 0x03, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY, CTRL_EMPTY,
+        ]);
         assert_eq!(slots(no_real_match.match_h2(0x02)), Vec::<usize>::new());
     }
 
@@ -330,7 +343,7 @@ mod tests {
                 *b = match *b % 4 {
                     0 => CTRL_EMPTY,
                     1 => CTRL_DELETED,
-                    _ => *b & 0x7 // few distinct H2 values, so matches are frequent
+                    _ => *b & 0x7, // few distinct H2 values, so matches are frequent
                 };
             }
             let c = ctrl(bytes);
@@ -341,9 +354,15 @@ mod tests {
                     assert!(got.contains(w), "{c:?} h2 {h}: missed slot {w}");
                 }
                 for g in &got {
-                    assert!(bytes[*g] & CTRL_EMPTY == 0, "{c:?}: matched a non-full slot");
+                    assert!(
+                        bytes[*g] & CTRL_EMPTY == 0,
+                        "{c:?}: matched a non-full slot"
+                    );
                     if !want.contains(g) {
-                        assert!(want.iter().any(|w| w < g), "{c:?}: false positive without a lower match");
+                        assert!(
+                            want.iter().any(|w| w < g),
+                            "{c:?}: false positive without a lower match"
+                        );
                     }
                 }
             }
@@ -352,7 +371,16 @@ mod tests {
 
     #[test]
     fn match_empty_deleted_full_partition_the_group() {
-        let c = ctrl([CTRL_EMPTY, 0x01, CTRL_DELETED, 0x7f, CTRL_EMPTY, CTRL_DELETED, 0x00, 0x40]);
+        let c = ctrl([
+            CTRL_EMPTY,
+            0x01,
+            CTRL_DELETED,
+            0x7f,
+            CTRL_EMPTY,
+            CTRL_DELETED,
+            0x00,
+            0x40,
+        ]);
         assert_eq!(slots(c.match_empty()), vec![0, 4]);
         assert_eq!(slots(c.match_empty_or_deleted()), vec![0, 2, 4, 5]);
         assert_eq!(slots(c.match_full()), vec![1, 3, 6, 7]);

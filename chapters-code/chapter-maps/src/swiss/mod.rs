@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(h2(h), 0x67);
         assert_eq!(h1(h), h >> 7);
         assert_eq!((h1(h) << 7) | h2(h) as u64, h);
-        assert!(h2(u64::MAX) < 0x80, "H2 never sets the control byte's top bit");
+        assert!(
+            h2(u64::MAX) < 0x80,
+            "H2 never sets the control byte's top bit"
+        );
     }
 
     #[test]

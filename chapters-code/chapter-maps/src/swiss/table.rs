@@ -34,7 +34,11 @@ impl ProbeSeq {
     /// Go: `makeProbeSeq(h1(hash), lengthMask)`.
     #[inline(always)]
     pub fn new(h1: u64, mask: usize) -> ProbeSeq {
-        ProbeSeq { mask, offset: h1 as usize & mask, index: 0 }
+        ProbeSeq {
+            mask,
+            offset: h1 as usize & mask,
+            index: 0,
+        }
     }
 
     /// Go: `probeSeq.next`: step `i` moves `i` groups further than step `i-1` did.
@@ -43,7 +47,11 @@ impl ProbeSeq {
     pub fn next(self) -> ProbeSeq {
         // ANCHOR: solution-probe_seq
         let index = self.index + 1;
-        ProbeSeq { mask: self.mask, offset: (self.offset + index) & self.mask, index }
+        ProbeSeq {
+            mask: self.mask,
+            offset: (self.offset + index) & self.mask,
+            index,
+        }
         // ANCHOR_END: solution-probe_seq
     }
 }
@@ -84,9 +92,14 @@ impl<K, V> Table<K, V> {
     /// Go: `newTable`: at least one group, capacity rounded up to a power of two.
     pub fn new(capacity: usize, index: isize, local_depth: u8, id: u64) -> Self {
         let capacity = capacity.max(GROUP_SLOTS);
-        assert!(capacity <= MAX_TABLE_CAPACITY, "initial table capacity too large");
+        assert!(
+            capacity <= MAX_TABLE_CAPACITY,
+            "initial table capacity too large"
+        );
         let capacity = capacity.next_power_of_two();
-        let groups = (0..capacity / GROUP_SLOTS).map(|_| Group::new_empty()).collect();
+        let groups = (0..capacity / GROUP_SLOTS)
+            .map(|_| Group::new_empty())
+            .collect();
         Self::from_groups(groups, index, local_depth, id)
     }
 
@@ -95,7 +108,15 @@ impl<K, V> Table<K, V> {
         debug_assert!(groups.len().is_power_of_two());
         let capacity = (groups.len() * GROUP_SLOTS) as u16;
         let used: usize = groups.iter().map(|g| g.ctrl.match_full().count()).sum();
-        let mut t = Table { used: used as u16, capacity, growth_left: 0, local_depth, index, id, groups };
+        let mut t = Table {
+            used: used as u16,
+            capacity,
+            growth_left: 0,
+            local_depth,
+            index,
+            id,
+            groups,
+        };
         t.growth_left = t.max_growth_left().saturating_sub(used as u16);
         t
     }
@@ -116,7 +137,9 @@ impl<K, V> Table<K, V> {
     #[inline]
     pub fn tombstones(&self) -> u16 {
         let budget = (self.capacity as usize * MAX_AVG_GROUP_LOAD / GROUP_SLOTS) as u16;
-        budget.wrapping_sub(self.used).wrapping_sub(self.growth_left)
+        budget
+            .wrapping_sub(self.used)
+            .wrapping_sub(self.growth_left)
     }
 
     /// Go: `groups.lengthMask`.
@@ -180,7 +203,10 @@ impl<K, V> Table<K, V> {
     #[inline(always)]
     pub fn entry_mut(&mut self, g: usize, i: usize) -> &mut (K, V) {
         let grp = &mut self.groups[g];
-        assert!(grp.ctrl.get(i) & CTRL_EMPTY == 0, "entry_mut on a slot that is not full");
+        assert!(
+            grp.ctrl.get(i) & CTRL_EMPTY == 0,
+            "entry_mut on a slot that is not full"
+        );
         // SAFETY: just checked that slot `i` is full; `i < 8` because `get` shifts by 8i < 64
         // only for such positions (and `slot_mut` debug-asserts it).
         unsafe { grp.slot_mut(i) }
@@ -252,7 +278,10 @@ impl<K, V> Table<K, V> {
     /// the first free slot on the probe wins. Go: `(*table).uncheckedPutSlot`, used by grow/split.
     #[inline]
     pub fn unchecked_put(&mut self, hash: u64, kv: (K, V)) {
-        assert!(self.growth_left > 0, "invariant failed: growthLeft is unexpectedly 0");
+        assert!(
+            self.growth_left > 0,
+            "invariant failed: growthLeft is unexpectedly 0"
+        );
         let mut seq = ProbeSeq::new(h1(hash), self.group_mask());
         loop {
             let free = self.group(seq.offset).ctrl.match_empty_or_deleted();
@@ -392,7 +421,10 @@ impl<K, V> Table<K, V> {
     #[inline]
     pub fn entry(&self, g: usize, i: usize) -> &(K, V) {
         let grp = &self.groups[g];
-        assert!(grp.ctrl.get(i) & CTRL_EMPTY == 0, "entry on a slot that is not full");
+        assert!(
+            grp.ctrl.get(i) & CTRL_EMPTY == 0,
+            "entry on a slot that is not full"
+        );
         // SAFETY: checked full just above.
         unsafe { grp.slot(i) }
     }
@@ -447,7 +479,10 @@ mod tests {
                     seen[s.offset] += 1;
                     s = s.next();
                 }
-                assert!(seen.iter().all(|&c| c == 1), "{groups} groups from {start}: {seen:?}");
+                assert!(
+                    seen.iter().all(|&c| c == 1),
+                    "{groups} groups from {start}: {seen:?}"
+                );
             }
         }
     }
@@ -471,7 +506,11 @@ mod tests {
         let t = Table::<u64, u64>::new(10, 0, 0, 0);
         assert_eq!((t.capacity, t.groups.len(), t.growth_left), (16, 2, 14));
         let t = Table::<u64, u64>::new(1, 0, 0, 0);
-        assert_eq!((t.capacity, t.growth_left), (8, 7), "one group keeps one slot empty");
+        assert_eq!(
+            (t.capacity, t.growth_left),
+            (8, 7),
+            "one group keeps one slot empty"
+        );
         let t = Table::<u64, u64>::new(1024, 0, 0, 0);
         assert_eq!((t.capacity, t.growth_left, t.tombstones()), (1024, 896, 0));
     }
@@ -490,7 +529,9 @@ mod tests {
             assert_eq!(t.get(k, |x| *x == k).map(|kv| kv.1), Some(k * 10));
         }
         assert_eq!(put(&mut t, keys[3]), PutSlot::Found(1, 3));
-        assert!(t.get(hash_at(1, 5, 99), |x| *x == hash_at(1, 5, 99)).is_none());
+        assert!(t
+            .get(hash_at(1, 5, 99), |x| *x == hash_at(1, 5, 99))
+            .is_none());
     }
 
     #[test]
@@ -565,7 +606,11 @@ mod tests {
         }
         assert_eq!(t.tombstones(), 14);
         t.prune_tombstones(&id);
-        assert_eq!(t.tombstones(), 1, "only group 3's needed tombstone survives");
+        assert_eq!(
+            t.tombstones(),
+            1,
+            "only group 3's needed tombstone survives"
+        );
         assert_eq!(t.groups[0].ctrl, Ctrl::EMPTY);
         assert_eq!(t.groups[3].ctrl.get(0), CTRL_DELETED);
         for &k in g3[1..].iter().chain(&g7[5..]) {
