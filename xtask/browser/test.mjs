@@ -23,8 +23,8 @@ const CHAPTER = 'maps/index.html';
 // the translated titles here when they land, and ja's query to ハッシュ once the chapter has it.
 const LANGUAGES = {
     en: { dir: '', h1: 'Maps and slices', query: 'Swiss' },
-    zh: { dir: 'zh/', h1: 'Maps and slices', query: '哈希表' },
-    ja: { dir: 'ja/', h1: 'Maps and slices', query: '内部構造' },
+    zh: { dir: 'zh/', h1: 'Map 与切片', query: '哈希表' },
+    ja: { dir: 'ja/', h1: 'マップとスライス', query: 'ハッシュ' },
 };
 // ------------------------------------------------------------------------------------------------
 

@@ -38,10 +38,6 @@ const ALLOCATOR: &str = "Rust rows use the system allocator (glibc malloc)";
 
 /// Go's `-count` in a full run (a quick run uses 1): the row is the median of the counts.
 const GO_COUNT: u32 = 5;
-/// Go's `-benchtime` per count. Each b.N iteration is a whole phase (tens of milliseconds) with
-/// untimed setup around it, so half a second is already several phases, and it keeps a full
-/// run's Go half near two minutes on two cores.
-const GO_BENCHTIME: &str = "0.5s";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct Machine {

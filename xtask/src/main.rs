@@ -22,7 +22,8 @@ usage: cargo xtask <verb>
   build                      build the book (en, zh, ja) into book/
   test                       everything CI checks
   golden [--bless]           rerun the Go programs under chapters-code/*/go and diff golden/
-  bench [chapter] [--quick]  run the Rust and Go benches, write benches/results/*.json
+  bench [chapter] [--quick] [--render]
+                             run the Rust and Go benches, write benches/results/*.json and the tables
   i18n --update | --check    refresh translations/*.po from the English source, or verify them
   assignment CRATE --out DIR write a student starter crate; assignment --check verifies all
   check-includes             every {{#include}} names an existing file and a non-empty anchor

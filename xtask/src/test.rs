@@ -73,7 +73,7 @@ fn miri(ctx: &Ctx) -> Result {
     cmd.args(["run", tools::MIRI_NIGHTLY, "cargo", "miri", "test", "-p", "chapter-maps", "--quiet"])
         .env("CARGO_TARGET_DIR", ctx.root.join("target").join("miri"))
         .env("PROPTEST_CASES", "4")
-        .env("MIRIFLAGS", "-Zmiri-strict-provenance");
+        .env("MIRIFLAGS", "-Zmiri-strict-provenance -Zmiri-disable-isolation");
     // The examples read stdin; miri runs the library's and the integration tests' code only.
     cmd.args(["--lib", "--tests"]);
     util::run(&mut cmd)

@@ -28,12 +28,13 @@ impl std::fmt::Display for LenOutOfRange {
 
 impl std::error::Error for LenOutOfRange {}
 
-// ANCHOR: solution-nextslicecap
+// ANCHOR: nextslicecap
 /// The capacity rule before rounding: double small slices, grow big ones by about 1.25x.
 ///
 /// Go: `runtime.nextslicecap` (runtime/slice.go). Go computes in `int`; the loop may overflow,
 /// which Go detects by comparing as unsigned and then falls back to `new_len`.
 pub fn nextslicecap(new_len: isize, old_cap: isize) -> isize {
+    // ANCHOR: solution-nextslicecap
     let mut newcap = old_cap;
     let doublecap = newcap.wrapping_add(newcap);
     if new_len > doublecap {
@@ -54,8 +55,9 @@ pub fn nextslicecap(new_len: isize, old_cap: isize) -> isize {
         return new_len;
     }
     newcap
+    // ANCHOR_END: solution-nextslicecap
 }
-// ANCHOR_END: solution-nextslicecap
+// ANCHOR_END: nextslicecap
 
 // ANCHOR: growslice
 /// The capacity `append` gives a heap slice that must grow from `old_cap` to hold `new_len`.

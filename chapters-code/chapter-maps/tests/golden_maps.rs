@@ -47,6 +47,7 @@ fn order_properties() -> HashMap<&'static str, bool> {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "20,000 iterations: statistics, not memory safety")]
 fn iteration_order_has_gos_randomness() {
     let ours = order_properties();
     let mut compared = 0;

@@ -37,6 +37,7 @@ fn op() -> impl Strategy<Value = Op> {
 proptest! {
     #![proptest_config(cases(96))]
 
+    // ANCHOR: props_vs_std
     #[test]
     fn random_operations_agree_with_std_hashmap(ops in prop::collection::vec(op(), 0..200)) {
         let mut ours: SwissMap<u64, u32> = SwissMap::new();
@@ -74,6 +75,7 @@ proptest! {
         let s = ours.shape();
         prop_assert!(s.tables.iter().all(|t| t.capacity <= 1024 && (t.used + t.tombstones) * 8 <= t.capacity * 7));
     }
+    // ANCHOR_END: props_vs_std
 
     #[test]
     fn string_keys_agree_with_std_hashmap(ops in prop::collection::vec((0..400u32, any::<bool>()), 0..300)) {

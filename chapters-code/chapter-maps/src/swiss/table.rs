@@ -162,6 +162,7 @@ impl<K, V> Table<K, V> {
     pub fn get(&self, hash: u64, mut eq: impl FnMut(&K) -> bool) -> Option<&(K, V)> {
         let mut seq = ProbeSeq::new(h1(hash), self.group_mask());
         let h2 = h2(hash);
+        self.group(seq.offset).prefetch();
         loop {
             let g = self.group(seq.offset);
             for i in g.ctrl.match_h2(h2) {
@@ -184,6 +185,7 @@ impl<K, V> Table<K, V> {
     pub fn find(&self, hash: u64, mut eq: impl FnMut(&K) -> bool) -> Option<(usize, usize)> {
         let mut seq = ProbeSeq::new(h1(hash), self.group_mask());
         let h2 = h2(hash);
+        self.group(seq.offset).prefetch();
         loop {
             let g = self.group(seq.offset);
             for i in g.ctrl.match_h2(h2) {
