@@ -94,6 +94,20 @@ pub fn ensure_apt(cmd: &str, packages: &[&str]) -> Result {
     if have(cmd) {
         return Ok(());
     }
+    apt_install(packages)?;
+    if have(cmd) {
+        Ok(())
+    } else {
+        Err(format!(
+            "installed {} but `{cmd}` is still missing\n  by hand: apt-get install -y {}",
+            packages.join(" "),
+            packages.join(" ")
+        ))
+    }
+}
+
+/// apt-get install, with sudo when not root.
+pub fn apt_install(packages: &[&str]) -> Result {
     step(&format!("installing Debian packages {}", packages.join(" ")));
     let sudo = if output(Command::new("id").arg("-u")).map(|u| u.trim() == "0").unwrap_or(false) {
         vec![]
@@ -112,12 +126,7 @@ pub fn ensure_apt(cmd: &str, packages: &[&str]) -> Result {
     apt(&["update", "-qq"]).map_err(|e| format!("{e}\n{hint}"))?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend_from_slice(packages);
-    apt(&args).map_err(|e| format!("{e}\n{hint}"))?;
-    if have(cmd) {
-        Ok(())
-    } else {
-        Err(format!("installed {} but `{cmd}` is still missing\n{hint}", packages.join(" ")))
-    }
+    apt(&args).map_err(|e| format!("{e}\n{hint}"))
 }
 
 /// The pinned nightly with miri, for the tests of unsafe code.
@@ -150,6 +159,11 @@ pub fn ensure_aarch64() -> Result {
 
 /// Debian's Chromium and CJK fonts for the browser test.
 pub fn ensure_chromium() -> Result<PathBuf> {
+    let cjk = std::path::Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+    if !cjk.exists() {
+        // Without CJK fonts the zh and ja screenshots show boxes instead of text.
+        apt_install(&["fonts-noto-cjk"])?;
+    }
     ensure_apt("chromium", &["chromium", "fonts-noto-cjk"])?;
     Ok(PathBuf::from("/usr/bin/chromium"))
 }

@@ -273,12 +273,24 @@ impl<K, V> Group<K, V> {
     /// state, and it is a no-op off x86-64 and under Miri.
     #[inline(always)]
     pub fn prefetch(&self) {
+        self.prefetch_from(64);
+    }
+
+    /// [`Group::prefetch`] including the control word's line: for a group read later.
+    #[inline(always)]
+    pub fn prefetch_all(&self) {
+        self.prefetch_from(0);
+    }
+
+    #[inline(always)]
+    #[cfg_attr(any(not(target_arch = "x86_64"), miri), allow(unused_variables))]
+    fn prefetch_from(&self, first: usize) {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
         {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             const LINE: usize = 64;
             let p = (self as *const Self).cast::<i8>();
-            let mut off = LINE;
+            let mut off = first;
             // The control word's line is loaded right away; fetch the slot lines after it (at
             // most 3 more, so that large entries do not flood the memory system).
             while off < size_of::<Self>().min(4 * LINE) {
