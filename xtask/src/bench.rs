@@ -162,11 +162,29 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     for &chapter in &a.chapters {
         eprintln!("\n{}", render_machine(chapter, &file).unwrap_or_default());
     }
+    if a.chapters.contains(&"maps") {
+        designs(ctx)?;
+    }
     eprintln!(
         "bench: done in {}s{}",
         all.elapsed().as_secs(),
         if a.quick { " (--quick)" } else { "" }
     );
+    Ok(())
+}
+
+/// The maps chapter's comparison of the two designs (memory, probe lengths, longest insert):
+/// the chapter's own `designs` example, saved as src/generated/maps-designs.md.
+fn designs(ctx: &Ctx) -> Result {
+    step("chapter-maps: the two map designs side by side (example `designs`)");
+    let table = crate::util::output(
+        cargo()
+            .args(["run", "-q", "--release", "-p", "chapter-maps", "--example", "designs"])
+            .current_dir(&ctx.root),
+    )?;
+    let path = ctx.root.join("src").join("generated").join("maps-designs.md");
+    std::fs::write(&path, &table).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("{table}\nwrote {}", rel(ctx, &path));
     Ok(())
 }
 

@@ -291,8 +291,9 @@ impl<K, V> Group<K, V> {
             const LINE: usize = 64;
             let p = (self as *const Self).cast::<i8>();
             let mut off = first;
-            // The control word's line is loaded right away; fetch the slot lines after it (at
-            // most 3 more, so that large entries do not flood the memory system).
+            // Fetch from byte `first` on (64 skips the control word's line, which the lookup
+            // loads at once anyway), at most four lines in all, so that groups of large entries
+            // do not flood the memory system.
             while off < size_of::<Self>().min(4 * LINE) {
                 // SAFETY: `_mm_prefetch` never faults and reads nothing the program can see;
                 // SSE is part of the x86-64 baseline. `off < size_of::<Self>()`, so the address
