@@ -78,6 +78,29 @@ pub(crate) struct Bmap<K, V> {
 }
 // ANCHOR_END: bmap
 
+/// `n` empty buckets in one zeroed allocation.
+///
+/// Go's allocator hands out zeroed memory, and an all-zero bucket is a valid empty one
+/// (every tophash `EMPTY_REST`, overflow 0 = nil, slots uninitialised), so a grow never writes
+/// the whole new array before using it; a large array arrives as fresh zero pages from the OS.
+/// Writing each bucket with `Bmap::new` would instead touch every byte up front and turn the
+/// first insert of a grow into a pause proportional to the map's size.
+fn zeroed_buckets<K, V>(n: usize) -> Vec<Bmap<K, V>> {
+    let layout = std::alloc::Layout::array::<Bmap<K, V>>(n).expect("bucket array too large");
+    assert!(layout.size() > 0, "a bucket holds at least its tophash bytes");
+    // SAFETY: `layout` has a non-zero size. The all-zero bit pattern is a valid `Bmap`:
+    // `[u8; 8]` and `usize` accept zero, and `MaybeUninit` accepts anything. The memory comes
+    // from the global allocator with exactly the layout `Vec<Bmap<K, V>>` uses for capacity
+    // `n`, so the `Vec` may own and free it.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout).cast::<Bmap<K, V>>();
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Vec::from_raw_parts(p, n, n)
+    }
+}
+
 impl<K, V> Bmap<K, V> {
     /// A zeroed bucket, as the allocator hands it out: every tophash is `EMPTY_REST`.
     pub(crate) fn new() -> Self {
@@ -238,8 +261,7 @@ impl<K, V> BucketArray<K, V> {
                 nbuckets = up / size;
             }
         }
-        let mut buckets = Vec::with_capacity(nbuckets);
-        buckets.resize_with(nbuckets, Bmap::new);
+        let buckets = zeroed_buckets(nbuckets);
         BucketArray {
             b,
             buckets,
