@@ -54,6 +54,11 @@ fn update(ctx: &Ctx) -> Result {
                 .arg("--output-file")
                 .arg(&po))?;
         }
+        // Strings the English no longer has would linger as `#~` entries: drop them.
+        util::run(Command::new("msgattrib")
+            .args(["--no-obsolete", "--no-wrap", "-o"])
+            .arg(&po)
+            .arg(&po))?;
         let (missing, fuzzy) = problems(&pot, &po)?;
         eprintln!("{lang}.po: {} to translate, {} fuzzy", missing.len(), fuzzy.len());
     }
