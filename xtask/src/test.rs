@@ -44,7 +44,8 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
         }
         step(&format!("stage {name}: {what}"));
         let t = Instant::now();
-        f(ctx).map_err(|e| format!("stage `{name}` failed: {e}"))?;
+        f(ctx).map_err(|e| format!("stage `{name}` failed after {}s: {e}", t.elapsed().as_secs()))?;
+        eprintln!("    stage {name} passed in {}s", t.elapsed().as_secs());
         times.push((*name, t.elapsed().as_secs()));
     }
     eprintln!("\nall stages passed in {}s:", all.elapsed().as_secs());
