@@ -4,6 +4,10 @@ use chapter_maps::SwissMap;
 use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 
+/// Under miri (which checks the unsafe code, about 1000x slower) runs are shorter: a few ops
+/// still reach grows and splits, and the full-size runs happen in the ordinary test run.
+const MIRI_SHORT: usize = if cfg!(miri) { 40 } else { usize::MAX };
+
 fn cases(n: u32) -> ProptestConfig {
     ProptestConfig {
         cases: if cfg!(miri) { 2 } else { n },
@@ -39,7 +43,7 @@ proptest! {
 
     // ANCHOR: props_vs_std
     #[test]
-    fn random_operations_agree_with_std_hashmap(ops in prop::collection::vec(op(), 0..200)) {
+    fn random_operations_agree_with_std_hashmap(ops in prop::collection::vec(op(), 0..200.min(MIRI_SHORT))) {
         let mut ours: SwissMap<u64, u32> = SwissMap::new();
         let mut std: HashMap<u64, u32> = HashMap::new();
         for op in ops {
@@ -132,7 +136,7 @@ proptest! {
     #[test]
     fn cursor_keeps_gos_rules_under_random_writes(
         initial in 0..2000u64,
-        steps in prop::collection::vec(step(), 0..300),
+        steps in prop::collection::vec(step(), 0..300.min(MIRI_SHORT)),
     ) {
         let mut m: SwissMap<u64, u64> = (0..initial).map(|k| (k, 0)).collect();
         let mut model: HashMap<u64, u64> = m.iter().map(|(&k, &v)| (k, v)).collect();
@@ -160,7 +164,7 @@ proptest! {
         };
 
         // Steps first, then drain the cursor.
-        let drain = std::iter::repeat_n(Step::Next, 5000);
+        let drain = std::iter::repeat_n(Step::Next, if cfg!(miri) { 2000 } else { 5000 });
         for s in steps.into_iter().chain(drain) {
             match s {
                 Step::Next => {
