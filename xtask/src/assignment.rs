@@ -17,15 +17,23 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     if args.first().map(String::as_str) == Some("--check") {
         return check(ctx);
     }
-    let usage = "usage: cargo xtask assignment CRATE --out DIR   |   cargo xtask assignment --check";
+    let usage =
+        "usage: cargo xtask assignment CRATE --out DIR   |   cargo xtask assignment --check";
     let krate = args.first().ok_or(usage)?;
     let out = match args.iter().position(|a| a == "--out") {
         Some(i) => PathBuf::from(args.get(i + 1).ok_or(usage)?),
         None => return Err(usage.into()),
     };
     let src = crate_dir(ctx, krate)?;
-    if out.exists() && std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(false) {
-        return Err(format!("{} exists and is not empty; choose a new --out folder", out.display()));
+    if out.exists()
+        && std::fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    {
+        return Err(format!(
+            "{} exists and is not empty; choose a new --out folder",
+            out.display()
+        ));
     }
     let names = write_starter(ctx, &src, &out, None)?;
     eprintln!(
@@ -43,7 +51,10 @@ fn crate_dir(ctx: &Ctx, krate: &str) -> Result<PathBuf> {
     if dir.join("Cargo.toml").exists() {
         Ok(dir)
     } else {
-        Err(format!("no chapter crate `{krate}` (try one of: {})", crate::chapters(ctx).join(", ")))
+        Err(format!(
+            "no chapter crate `{krate}` (try one of: {})",
+            crate::chapters(ctx).join(", ")
+        ))
     }
 }
 
@@ -74,7 +85,8 @@ fn write_starter(ctx: &Ctx, src: &Path, out: &Path, only: Option<&str>) -> Resul
         names.extend(found);
         std::fs::write(&file, stubbed).map_err(|e| e.to_string())?;
     }
-    std::fs::write(out.join("Cargo.toml"), standalone_manifest(ctx, src)?).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("Cargo.toml"), standalone_manifest(ctx, src)?)
+        .map_err(|e| e.to_string())?;
     // Same dependency versions as the book's workspace.
     let _ = std::fs::copy(ctx.root.join("Cargo.lock"), out.join("Cargo.lock"));
     Ok(names)
@@ -129,7 +141,10 @@ fn standalone_manifest(ctx: &Ctx, src: &Path) -> Result<String> {
             match name {
                 "edition" => out.push_str("edition = \"2021\"\n"),
                 "license" => out.push_str("license = \"MIT OR Apache-2.0\"\n"),
-                dep => out.push_str(&format!("{}\n", dep_line(dep).ok_or(format!("workspace dep {dep}?"))?)),
+                dep => out.push_str(&format!(
+                    "{}\n",
+                    dep_line(dep).ok_or(format!("workspace dep {dep}?"))?
+                )),
             }
         } else if t == "[lints]" || t == "workspace = true" {
             continue;
@@ -148,20 +163,33 @@ fn check(ctx: &Ctx) -> Result {
         let dir = crate_dir(ctx, &krate)?;
         for (name, file) in exercises(&dir) {
             total += 1;
-            step(&format!("{krate}: exercise `{name}` ({})", file.strip_prefix(&ctx.root).unwrap().display()));
-            let out = ctx.root.join("target").join("assignments").join(&krate).join(&name);
+            step(&format!(
+                "{krate}: exercise `{name}` ({})",
+                file.strip_prefix(&ctx.root).unwrap().display()
+            ));
+            let out = ctx
+                .root
+                .join("target")
+                .join("assignments")
+                .join(&krate)
+                .join(&name);
             write_starter(ctx, &dir, &out, Some(&name))?;
             let target = ctx.root.join("target").join("assignments").join("target");
             let status = |args: &[&str], quiet: bool| {
                 let mut c = cargo();
-                c.current_dir(&out).args(args).env("CARGO_TARGET_DIR", &target);
+                c.current_dir(&out)
+                    .args(args)
+                    .env("CARGO_TARGET_DIR", &target);
                 if quiet {
                     c.stdout(Stdio::null()).stderr(Stdio::null());
                 }
                 c.status().map_err(|e| e.to_string())
             };
             if !status(&["test", "--no-run", "--quiet", "--offline"], false)?.success() {
-                return Err(format!("the starter for `{name}` does not compile ({})", out.display()));
+                return Err(format!(
+                    "the starter for `{name}` does not compile ({})",
+                    out.display()
+                ));
             }
             if status(&["test", "--quiet", "--offline"], true)?.success() {
                 return Err(format!(
@@ -180,7 +208,9 @@ fn check(ctx: &Ctx) -> Result {
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -194,7 +224,9 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result {
-    let Ok(rd) = std::fs::read_dir(from) else { return Ok(()) };
+    let Ok(rd) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
     std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
     for e in rd.flatten() {
         let p = e.path();

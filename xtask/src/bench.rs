@@ -179,10 +179,22 @@ fn designs(ctx: &Ctx) -> Result {
     step("chapter-maps: the two map designs side by side (example `designs`)");
     let table = crate::util::output(
         cargo()
-            .args(["run", "-q", "--release", "-p", "chapter-maps", "--example", "designs"])
+            .args([
+                "run",
+                "-q",
+                "--release",
+                "-p",
+                "chapter-maps",
+                "--example",
+                "designs",
+            ])
             .current_dir(&ctx.root),
     )?;
-    let path = ctx.root.join("src").join("generated").join("maps-designs.md");
+    let path = ctx
+        .root
+        .join("src")
+        .join("generated")
+        .join("maps-designs.md");
     std::fs::write(&path, &table).map_err(|e| format!("{}: {e}", path.display()))?;
     eprintln!("{table}\nwrote {}", rel(ctx, &path));
     Ok(())
@@ -759,7 +771,9 @@ mod tests {
         };
         let t = render_machine("maps", &file).unwrap();
         assert!(
-            t.contains("<strong>linux-x86_64-x</strong> — 2 cores, rustc 1.95.0, go1.27.3, 2026-11-27"),
+            t.contains(
+                "<strong>linux-x86_64-x</strong> — 2 cores, rustc 1.95.0, go1.27.3, 2026-11-27"
+            ),
             "{t}"
         );
         assert!(

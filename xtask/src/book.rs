@@ -12,7 +12,10 @@ fn mdbook(ctx: &Ctx) -> Command {
     let mut cmd = Command::new(ctx.tool_bin("mdbook"));
     // The preprocessors are found on PATH.
     let path = std::env::var("PATH").unwrap_or_default();
-    cmd.env("PATH", format!("{}:{path}", ctx.tools.join("bin").display()));
+    cmd.env(
+        "PATH",
+        format!("{}:{path}", ctx.tools.join("bin").display()),
+    );
     cmd.current_dir(&ctx.root);
     cmd
 }
@@ -61,7 +64,11 @@ pub fn check_includes(ctx: &Ctx) -> Result {
                 let spec = after[..end].trim();
                 rest = &after[end..];
                 count += 1;
-                let at = format!("{}:{}", md.strip_prefix(&ctx.root).unwrap().display(), lineno + 1);
+                let at = format!(
+                    "{}:{}",
+                    md.strip_prefix(&ctx.root).unwrap().display(),
+                    lineno + 1
+                );
                 if let Err(e) = check_one(&md, spec) {
                     problems.push(format!("{at}: {{{{#include {spec}}}}}: {e}"));
                 }
@@ -82,9 +89,14 @@ fn check_one(md: &Path, spec: &str) -> Result {
         None => (spec, None),
     };
     let path = md.parent().unwrap().join(file);
-    let text = std::fs::read_to_string(&path).map_err(|_| format!("no such file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|_| format!("no such file {}", path.display()))?;
     let Some(anchor) = anchor else {
-        return if text.trim().is_empty() { Err("the file is empty".into()) } else { Ok(()) };
+        return if text.trim().is_empty() {
+            Err("the file is empty".into())
+        } else {
+            Ok(())
+        };
     };
     if anchor.chars().all(|c| c.is_ascii_digit() || c == ':') {
         return Ok(()); // a line range, not an anchor
@@ -95,11 +107,17 @@ fn check_one(md: &Path, spec: &str) -> Result {
     let Some(a) = lines.iter().position(|l| l.trim_end().ends_with(&open)) else {
         return Err(format!("anchor `{anchor}` not found in {file}"));
     };
-    let Some(b) = lines[a..].iter().position(|l| l.trim_end().ends_with(&close)) else {
+    let Some(b) = lines[a..]
+        .iter()
+        .position(|l| l.trim_end().ends_with(&close))
+    else {
         return Err(format!("anchor `{anchor}` is never closed in {file}"));
     };
     let body = &lines[a + 1..a + b];
-    if body.iter().all(|l| l.trim().is_empty() || l.contains("ANCHOR")) {
+    if body
+        .iter()
+        .all(|l| l.trim().is_empty() || l.contains("ANCHOR"))
+    {
         return Err(format!("anchor `{anchor}` in {file} encloses nothing"));
     }
     Ok(())
@@ -107,7 +125,9 @@ fn check_one(md: &Path, spec: &str) -> Result {
 
 pub fn markdown_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {

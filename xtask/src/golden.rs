@@ -23,8 +23,14 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     for krate in crate::chapters(ctx) {
         let dir = ctx.root.join("chapters-code").join(&krate);
         let manifest = dir.join("go").join("golden.txt");
-        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             let f: Vec<&str> = line.split_whitespace().collect();
             if f.len() < 3 {
                 return Err(format!("{}: bad line `{line}`", manifest.display()));
@@ -48,21 +54,32 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
                     let want = std::fs::read_to_string(&golden_path).map_err(|e| e.to_string())?;
                     let ours = oracle(&krate, name, &want)?;
                     if let Some(d) = diff(&want, &ours) {
-                        failures.push(format!("{krate}: oracle {name} disagrees with golden/{file}:\n{d}"));
+                        failures.push(format!(
+                            "{krate}: oracle {name} disagrees with golden/{file}:\n{d}"
+                        ));
                     }
                 }
                 if let Some(spec) = extra.strip_prefix("random=") {
                     // random=GENERATOR:ORACLE: GENERATOR prints random input rows; real Go and the
                     // oracle must answer every one of them alike.
                     let (gen, name) = spec.split_once(':').ok_or("random=GEN:ORACLE")?;
-                    step(&format!("{krate}: random rows from ./{gen}: go vs oracle {name}"));
+                    step(&format!(
+                        "{krate}: random rows from ./{gen}: go vs oracle {name}"
+                    ));
                     let rows = run_go_args(ctx, &dir.join("go"), gen, &["gen"], None)?;
                     let go = run_go_args(ctx, &dir.join("go"), gen, &["answer"], Some(&rows))?;
                     let ours = oracle(&krate, name, &rows)?;
                     if let Some(d) = diff(&go, &ours) {
-                        failures.push(format!("{krate}: oracle {name} disagrees with Go on random rows:\n{d}"));
+                        failures.push(format!(
+                            "{krate}: oracle {name} disagrees with Go on random rows:\n{d}"
+                        ));
                     } else {
-                        eprintln!("    {} random rows agree", go.lines().filter(|l| !l.starts_with('#') && !l.starts_with("elemsize")).count());
+                        eprintln!(
+                            "    {} random rows agree",
+                            go.lines()
+                                .filter(|l| !l.starts_with('#') && !l.starts_with("elemsize"))
+                                .count()
+                        );
                     }
                 }
             }
@@ -87,7 +104,9 @@ fn run_go(ctx: &Ctx, dir: &Path, program: &str, mode: &str) -> Result<String> {
                 .output()
                 .map_err(|e| format!("go run: {e}"))?;
             if out.status.success() {
-                return Err(format!("./{program} was expected to die with a fatal error but exited 0"));
+                return Err(format!(
+                    "./{program} was expected to die with a fatal error but exited 0"
+                ));
             }
             let stderr = String::from_utf8_lossy(&out.stderr);
             Ok(stderr
@@ -100,15 +119,33 @@ fn run_go(ctx: &Ctx, dir: &Path, program: &str, mode: &str) -> Result<String> {
     }
 }
 
-fn run_go_args(ctx: &Ctx, dir: &Path, program: &str, args: &[&str], stdin: Option<&str>) -> Result<String> {
+fn run_go_args(
+    ctx: &Ctx,
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<String> {
     let mut cmd = tools::go_cmd(ctx)?;
-    cmd.current_dir(dir).args(["run", &format!("./{program}")]).args(args);
+    cmd.current_dir(dir)
+        .args(["run", &format!("./{program}")])
+        .args(args);
     pipe(cmd, stdin)
 }
 
 fn oracle(krate: &str, name: &str, input: &str) -> Result<String> {
     let mut cmd = cargo();
-    cmd.args(["run", "-q", "--release", "-p", krate, "--example", "oracle", "--", name]);
+    cmd.args([
+        "run",
+        "-q",
+        "--release",
+        "-p",
+        krate,
+        "--example",
+        "oracle",
+        "--",
+        name,
+    ]);
     pipe(cmd, Some(input))
 }
 
@@ -141,7 +178,12 @@ fn diff(want: &str, got: &str) -> Option<String> {
     for i in 0..w.len().max(g.len()) {
         let (a, b) = (w.get(i).copied(), g.get(i).copied());
         if a != b {
-            out.push(format!("  line {}: want {:?}\n           got  {:?}", i + 1, a.unwrap_or("<end>"), b.unwrap_or("<end>")));
+            out.push(format!(
+                "  line {}: want {:?}\n           got  {:?}",
+                i + 1,
+                a.unwrap_or("<end>"),
+                b.unwrap_or("<end>")
+            ));
             if out.len() == 8 {
                 out.push("  …".into());
                 break;

@@ -24,13 +24,21 @@ fn extract(ctx: &Ctx) -> Result<PathBuf> {
     step("extracting translatable strings (mdbook-xgettext)");
     let dir = ctx.root.join("target").join("i18n");
     let path = std::env::var("PATH").unwrap_or_default();
-    util::run(Command::new(ctx.tool_bin("mdbook"))
-        .current_dir(&ctx.root)
-        .env("PATH", format!("{}:{path}", ctx.tools.join("bin").display()))
-        .env("MDBOOK_OUTPUT", r#"{"xgettext": {"pot-file": "messages.pot"}}"#)
-        .arg("build")
-        .arg("-d")
-        .arg(&dir))?;
+    util::run(
+        Command::new(ctx.tool_bin("mdbook"))
+            .current_dir(&ctx.root)
+            .env(
+                "PATH",
+                format!("{}:{path}", ctx.tools.join("bin").display()),
+            )
+            .env(
+                "MDBOOK_OUTPUT",
+                r#"{"xgettext": {"pot-file": "messages.pot"}}"#,
+            )
+            .arg("build")
+            .arg("-d")
+            .arg(&dir),
+    )?;
     Ok(dir.join("messages.pot"))
 }
 
@@ -43,24 +51,40 @@ fn update(ctx: &Ctx) -> Result {
     for lang in LANGUAGES {
         let po = ctx.root.join("translations").join(format!("{lang}.po"));
         if po.exists() {
-            util::run(Command::new("msgmerge")
-                .args(["--quiet", "--update", "--backup=none", "--no-wrap", "--no-fuzzy-matching"])
-                .arg(&po)
-                .arg(&pot))?;
+            util::run(
+                Command::new("msgmerge")
+                    .args([
+                        "--quiet",
+                        "--update",
+                        "--backup=none",
+                        "--no-wrap",
+                        "--no-fuzzy-matching",
+                    ])
+                    .arg(&po)
+                    .arg(&pot),
+            )?;
         } else {
-            util::run(Command::new("msginit")
-                .args(["--no-translator", "--no-wrap", "--locale", lang, "--input"])
-                .arg(&pot)
-                .arg("--output-file")
-                .arg(&po))?;
+            util::run(
+                Command::new("msginit")
+                    .args(["--no-translator", "--no-wrap", "--locale", lang, "--input"])
+                    .arg(&pot)
+                    .arg("--output-file")
+                    .arg(&po),
+            )?;
         }
         // Strings the English no longer has would linger as `#~` entries: drop them.
-        util::run(Command::new("msgattrib")
-            .args(["--no-obsolete", "--no-wrap", "-o"])
-            .arg(&po)
-            .arg(&po))?;
+        util::run(
+            Command::new("msgattrib")
+                .args(["--no-obsolete", "--no-wrap", "-o"])
+                .arg(&po)
+                .arg(&po),
+        )?;
         let (missing, fuzzy) = problems(&pot, &po)?;
-        eprintln!("{lang}.po: {} to translate, {} fuzzy", missing.len(), fuzzy.len());
+        eprintln!(
+            "{lang}.po: {} to translate, {} fuzzy",
+            missing.len(),
+            fuzzy.len()
+        );
     }
     Ok(())
 }
@@ -71,7 +95,9 @@ fn check(ctx: &Ctx) -> Result {
     for lang in LANGUAGES {
         let po = ctx.root.join("translations").join(format!("{lang}.po"));
         if !po.exists() {
-            report.push(format!("{lang}.po is missing (run cargo xtask i18n --update)"));
+            report.push(format!(
+                "{lang}.po is missing (run cargo xtask i18n --update)"
+            ));
             continue;
         }
         let (missing, fuzzy) = problems(&fresh, &po)?;
@@ -82,7 +108,11 @@ fn check(ctx: &Ctx) -> Result {
             report.push(format!("{lang}.po: fuzzy: {}", short(m)));
         }
         if missing.len() + fuzzy.len() > 20 {
-            report.push(format!("{lang}.po: … {} untranslated and {} fuzzy in all", missing.len(), fuzzy.len()));
+            report.push(format!(
+                "{lang}.po: … {} untranslated and {} fuzzy in all",
+                missing.len(),
+                fuzzy.len()
+            ));
         }
         if missing.is_empty() && fuzzy.is_empty() {
             eprintln!("{lang}.po: complete");
@@ -110,8 +140,10 @@ fn short(s: &str) -> String {
 /// Strings of the template that the catalogue lacks or leaves empty, and those it marks fuzzy.
 fn problems(pot: &Path, po: &Path) -> Result<(Vec<String>, Vec<String>)> {
     let template = parse(pot)?;
-    let catalogue: HashMap<String, Entry> =
-        parse(po)?.into_iter().map(|e| (e.msgid.clone(), e)).collect();
+    let catalogue: HashMap<String, Entry> = parse(po)?
+        .into_iter()
+        .map(|e| (e.msgid.clone(), e))
+        .collect();
     let (mut missing, mut fuzzy) = (Vec::new(), Vec::new());
     for t in template.iter().filter(|t| !t.msgid.is_empty()) {
         match catalogue.get(&t.msgid) {
@@ -176,10 +208,23 @@ pub fn parse(path: &Path) -> Result<Vec<Entry>> {
             match field {
                 Some("msgid") => cur.msgid.push_str(&s),
                 Some("msgstr") => cur.msgstr.push_str(&s),
-                _ => return Err(format!("{}:{}: string outside an entry", path.display(), n + 1)),
+                _ => {
+                    return Err(format!(
+                        "{}:{}: string outside an entry",
+                        path.display(),
+                        n + 1
+                    ))
+                }
             }
-        } else if line.starts_with("msgctxt") || line.starts_with("msgid_plural") || line.starts_with("msgstr[") {
-            return Err(format!("{}:{}: unsupported PO construct", path.display(), n + 1));
+        } else if line.starts_with("msgctxt")
+            || line.starts_with("msgid_plural")
+            || line.starts_with("msgstr[")
+        {
+            return Err(format!(
+                "{}:{}: unsupported PO construct",
+                path.display(),
+                n + 1
+            ));
         }
     }
     flush(&mut cur, &mut started, &mut out);

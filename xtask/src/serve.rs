@@ -66,9 +66,9 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let path = percent_decode(path);
     let mut file = root.to_path_buf();
     for c in Path::new(path.trim_start_matches('/')).components() {
-        match c {
-            Component::Normal(part) => file.push(part),
-            _ => {} // no "..": stay inside root
+        // Only plain names: no "..", so a request never leaves the root.
+        if let Component::Normal(part) = c {
+            file.push(part);
         }
     }
     if file.is_dir() {
@@ -90,7 +90,8 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
             stream.write_all(&body)
         }
         Err(_) => {
-            let body = std::fs::read(root.join("404.html")).unwrap_or_else(|_| b"not found".to_vec());
+            let body =
+                std::fs::read(root.join("404.html")).unwrap_or_else(|_| b"not found".to_vec());
             let head = format!(
                 "HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()

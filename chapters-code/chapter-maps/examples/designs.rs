@@ -40,12 +40,20 @@ fn main() {
     println!("<thead><tr><th>entries</th><th>B/entry<br>SwissMap</th><th>B/entry<br>BucketMap</th><th>B/entry<br>Go</th><th>probes SwissMap<br>(groups, avg / max)</th><th>probes BucketMap<br>(buckets, avg / max)</th><th>longest insert<br>SwissMap</th><th>longest insert<br>BucketMap</th></tr></thead>");
     println!("<tbody>");
     for n in [1_000u64, 10_000, 100_000, 1_000_000] {
-        let (s, s_pause) = build(n, |m: &mut SwissMap<u64, u64>, k| {
-            m.insert(k, k);
-        }, SwissMap::new());
-        let (b, b_pause) = build(n, |m: &mut BucketMap<u64, u64>, k| {
-            m.insert(k, k);
-        }, BucketMap::new());
+        let (s, s_pause) = build(
+            n,
+            |m: &mut SwissMap<u64, u64>, k| {
+                m.insert(k, k);
+            },
+            SwissMap::new(),
+        );
+        let (b, b_pause) = build(
+            n,
+            |m: &mut BucketMap<u64, u64>, k| {
+                m.insert(k, k);
+            },
+            BucketMap::new(),
+        );
         let (sa, sm) = s.probe_lengths();
         let (ba, bm) = b.probe_lengths();
         println!(

@@ -38,10 +38,14 @@ fn growslice() -> ExitCode {
             continue;
         }
         if trimmed.starts_with("elemsize") {
-            let _ = writeln!(out, "elemsize,variant,start_len,start_cap,appended,resulting_cap");
+            let _ = writeln!(
+                out,
+                "elemsize,variant,start_len,start_cap,appended,resulting_cap"
+            );
             continue;
         }
-        match parse(trimmed).and_then(|a| append_cap(a).map(|c| (a, c)).map_err(|e| e.to_string())) {
+        match parse(trimmed).and_then(|a| append_cap(a).map(|c| (a, c)).map_err(|e| e.to_string()))
+        {
             Ok((_, cap)) => {
                 let first5: Vec<&str> = trimmed.split(',').take(5).collect();
                 let _ = writeln!(out, "{},{cap}", first5.join(","));
@@ -64,13 +68,20 @@ fn growslice() -> ExitCode {
 fn parse(line: &str) -> Result<Append, String> {
     let f: Vec<&str> = line.split(',').map(str::trim).collect();
     if f.len() != 5 && f.len() != 6 {
-        return Err(format!("expected 5 columns (elemsize,variant,start_len,start_cap,appended), got {}", f.len()));
+        return Err(format!(
+            "expected 5 columns (elemsize,variant,start_len,start_cap,appended), got {}",
+            f.len()
+        ));
     }
     let num = |i: usize, name: &str| -> Result<usize, String> {
-        f[i].parse().map_err(|_| format!("{name} `{}` is not a non-negative integer", f[i]))
+        f[i].parse()
+            .map_err(|_| format!("{name} `{}` is not a non-negative integer", f[i]))
     };
     let (variant, has_pointers) = Variant::parse(f[1]).ok_or_else(|| {
-        format!("unknown variant `{}` (escape, noescape, return, escape_multi, with an optional _ptr)", f[1])
+        format!(
+            "unknown variant `{}` (escape, noescape, return, escape_multi, with an optional _ptr)",
+            f[1]
+        )
     })?;
     let a = Append {
         elem_size: num(0, "elemsize")?,
@@ -81,10 +92,16 @@ fn parse(line: &str) -> Result<Append, String> {
         appended: num(4, "appended")?,
     };
     if a.start_len > a.start_cap {
-        return Err(format!("start_len {} exceeds start_cap {}", a.start_len, a.start_cap));
+        return Err(format!(
+            "start_len {} exceeds start_cap {}",
+            a.start_len, a.start_cap
+        ));
     }
     if a.has_pointers && a.elem_size < 8 {
-        return Err(format!("an element with a pointer is at least 8 bytes, not {}", a.elem_size));
+        return Err(format!(
+            "an element with a pointer is at least 8 bytes, not {}",
+            a.elem_size
+        ));
     }
     Ok(a)
 }

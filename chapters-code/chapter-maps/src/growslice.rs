@@ -166,7 +166,9 @@ pub fn append_cap(a: Append) -> Result<usize, LenOutOfRange> {
         return Ok(a.start_cap); // it fits: no growth at all
     }
     // K elements fit the compiler's stack buffer (0 when one element is bigger than it).
-    let k = VARIABLE_MAKE_THRESHOLD.checked_div(a.elem_size).unwrap_or(0);
+    let k = VARIABLE_MAKE_THRESHOLD
+        .checked_div(a.elem_size)
+        .unwrap_or(0);
     match a.variant {
         Variant::Escape | Variant::EscapeMulti => {
             growslice(new_len, a.start_cap, a.elem_size, a.has_pointers)

@@ -34,17 +34,17 @@ pub const MIN_SIZE_FOR_MALLOC_HEADER: usize = 8 * 64;
 pub const CLASS_TO_SIZE: [u16; NUM_SIZE_CLASSES] = [
     0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320,
     352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792,
-    2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472,
-    9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264,
-    28672, 32768,
+    2048, 2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728,
+    10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672,
+    32768,
 ];
 // ANCHOR_END: class_to_size
 
 /// Go: `gc.SizeClassToNPages`: 8 KiB pages per span of each class.
 pub const CLASS_TO_NPAGES: [u8; NUM_SIZE_CLASSES] = [
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 2, 1, 2, 1, 2, 1, 3, 2, 3, 1, 3, 2, 3, 4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2, 9, 7,
-    5, 8, 3, 10, 7, 4,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 2, 1, 2, 1, 2, 1, 3, 2, 3, 1, 3, 2, 3, 4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2, 9, 7, 5, 8,
+    3, 10, 7, 4,
 ];
 
 /// The smallest class whose objects hold `size` bytes (a linear scan, only used to build the
@@ -94,7 +94,10 @@ pub fn size_to_class(size: usize) -> u8 {
         // Go computes `divRoundUp(size - 1024, 128)` in unsigned arithmetic. For 1017..=1023
         // the subtraction wraps, the rounding wraps back, and the index comes out 0: the
         // 1024-byte class, which is right. Wrapping operations keep that arithmetic.
-        SIZE_TO_CLASS128[size.wrapping_sub(SMALL_SIZE_MAX).wrapping_add(LARGE_SIZE_DIV - 1) / LARGE_SIZE_DIV]
+        SIZE_TO_CLASS128[size
+            .wrapping_sub(SMALL_SIZE_MAX)
+            .wrapping_add(LARGE_SIZE_DIV - 1)
+            / LARGE_SIZE_DIV]
     } else {
         0
     }
@@ -132,11 +135,22 @@ mod tests {
     fn table_matches_go_1_27_3() {
         let csv = include_str!("../golden/sizeclasses.csv");
         let mut rows = 0;
-        for line in csv.lines().filter(|l| !l.starts_with('#') && !l.starts_with("class")) {
-            let f: Vec<usize> = line.split(',').take(5).map(|x| x.parse().unwrap()).collect();
+        for line in csv
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("class"))
+        {
+            let f: Vec<usize> = line
+                .split(',')
+                .take(5)
+                .map(|x| x.parse().unwrap())
+                .collect();
             let (class, size, span, objs, tail) = (f[0], f[1], f[2], f[3], f[4]);
             assert_eq!(CLASS_TO_SIZE[class] as usize, size, "class {class}");
-            assert_eq!(CLASS_TO_NPAGES[class] as usize * PAGE_SIZE, span, "class {class}");
+            assert_eq!(
+                CLASS_TO_NPAGES[class] as usize * PAGE_SIZE,
+                span,
+                "class {class}"
+            );
             assert_eq!(span / size, objs, "class {class}");
             assert_eq!(span % size, tail, "class {class}");
             rows += 1;
@@ -149,7 +163,10 @@ mod tests {
         for size in 1..=MAX_SMALL_SIZE {
             let c = size_to_class(size) as usize;
             assert!(CLASS_TO_SIZE[c] as usize >= size);
-            assert!(CLASS_TO_SIZE[c - 1] as usize <= size - 1 || c == 1, "size {size}");
+            assert!(
+                c == 1 || (CLASS_TO_SIZE[c - 1] as usize) < size,
+                "size {size}"
+            );
         }
     }
 

@@ -101,7 +101,10 @@ mod tests {
 
     #[test]
     fn the_message_is_gos() {
-        assert_eq!(Fatal(CONCURRENT_MAP_WRITES).to_string(), "fatal error: concurrent map writes");
+        assert_eq!(
+            Fatal(CONCURRENT_MAP_WRITES).to_string(),
+            "fatal error: concurrent map writes"
+        );
     }
 }
 
@@ -145,10 +148,22 @@ mod loom_tests {
             seen.lock().unwrap().insert((o1 || o2, d1 || d2));
         });
         let outcomes = outcomes.lock().unwrap();
-        assert!(!outcomes.contains(&(false, true)), "a fatal error without concurrent writes");
-        assert!(outcomes.contains(&(true, true)), "no overlapping schedule was caught");
-        assert!(outcomes.contains(&(true, false)), "every overlap was caught: not Go's detector");
-        assert!(outcomes.contains(&(false, false)), "sequential writes were never explored");
+        assert!(
+            !outcomes.contains(&(false, true)),
+            "a fatal error without concurrent writes"
+        );
+        assert!(
+            outcomes.contains(&(true, true)),
+            "no overlapping schedule was caught"
+        );
+        assert!(
+            outcomes.contains(&(true, false)),
+            "every overlap was caught: not Go's detector"
+        );
+        assert!(
+            outcomes.contains(&(false, false)),
+            "sequential writes were never explored"
+        );
     }
     // ANCHOR_END: loom_writing
 }

@@ -9,7 +9,10 @@ fn every_append_capacity_matches_go_1_27_3() {
     let csv = include_str!("../golden/growslice.csv");
     let mut checked = 0;
     let mut wrong = Vec::new();
-    for line in csv.lines().filter(|l| !l.starts_with('#') && !l.starts_with("elemsize")) {
+    for line in csv
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("elemsize"))
+    {
         let f: Vec<&str> = line.split(',').collect();
         let (variant, has_pointers) = Variant::parse(f[1]).expect("known variant");
         let n = |i: usize| f[i].parse::<usize>().unwrap();
@@ -29,16 +32,31 @@ fn every_append_capacity_matches_go_1_27_3() {
         checked += 1;
     }
     assert!(checked > 2000, "golden file too short: {checked} rows");
-    assert!(wrong.is_empty(), "{} of {checked} rows differ:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} rows differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 // ANCHOR_END: golden
 
 /// The compiler-driven surprises the chapter explains, straight from the golden data.
 #[test]
 fn a_local_byte_slice_starts_in_a_32_byte_stack_buffer() {
-    let a = Append { elem_size: 1, has_pointers: false, variant: Variant::NoEscape, start_len: 0, start_cap: 0, appended: 1 };
+    let a = Append {
+        elem_size: 1,
+        has_pointers: false,
+        variant: Variant::NoEscape,
+        start_len: 0,
+        start_cap: 0,
+        appended: 1,
+    };
     assert_eq!(append_cap(a), Ok(32));
-    let heap = Append { variant: Variant::Escape, ..a };
+    let heap = Append {
+        variant: Variant::Escape,
+        ..a
+    };
     assert_eq!(append_cap(heap), Ok(8));
 }
 
@@ -47,7 +65,14 @@ fn a_returned_slice_climbs_one_size_class_at_a_time() {
     let mut caps = vec![];
     let (mut len, mut cap) = (0, 0);
     while len < 40 {
-        let a = Append { elem_size: 8, has_pointers: false, variant: Variant::Return, start_len: len, start_cap: cap, appended: 1 };
+        let a = Append {
+            elem_size: 8,
+            has_pointers: false,
+            variant: Variant::Return,
+            start_len: len,
+            start_cap: cap,
+            appended: 1,
+        };
         let c = append_cap(a).unwrap();
         if c != cap {
             caps.push(c);

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 /// Under miri (which checks the unsafe code, about 1000x slower) runs are shorter: a few ops
 /// still reach grows and splits, and the full-size runs happen in the ordinary test run.
-const MIRI_SHORT: usize = if cfg!(miri) { 40 } else { usize::MAX };
+const OPS: usize = if cfg!(miri) { 40 } else { 200 };
+const CURSOR_STEPS: usize = if cfg!(miri) { 40 } else { 300 };
 
 fn cases(n: u32) -> ProptestConfig {
     ProptestConfig {
@@ -43,7 +44,7 @@ proptest! {
 
     // ANCHOR: props_vs_std
     #[test]
-    fn random_operations_agree_with_std_hashmap(ops in prop::collection::vec(op(), 0..200.min(MIRI_SHORT))) {
+    fn random_operations_agree_with_std_hashmap(ops in prop::collection::vec(op(), 0..OPS)) {
         let mut ours: SwissMap<u64, u32> = SwissMap::new();
         let mut std: HashMap<u64, u32> = HashMap::new();
         for op in ops {
@@ -136,7 +137,7 @@ proptest! {
     #[test]
     fn cursor_keeps_gos_rules_under_random_writes(
         initial in 0..2000u64,
-        steps in prop::collection::vec(step(), 0..300.min(MIRI_SHORT)),
+        steps in prop::collection::vec(step(), 0..CURSOR_STEPS),
     ) {
         let mut m: SwissMap<u64, u64> = (0..initial).map(|k| (k, 0)).collect();
         let mut model: HashMap<u64, u64> = m.iter().map(|(&k, &v)| (k, v)).collect();

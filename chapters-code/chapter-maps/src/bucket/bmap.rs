@@ -87,7 +87,10 @@ pub(crate) struct Bmap<K, V> {
 /// first insert of a grow into a pause proportional to the map's size.
 fn zeroed_buckets<K, V>(n: usize) -> Vec<Bmap<K, V>> {
     let layout = std::alloc::Layout::array::<Bmap<K, V>>(n).expect("bucket array too large");
-    assert!(layout.size() > 0, "a bucket holds at least its tophash bytes");
+    assert!(
+        layout.size() > 0,
+        "a bucket holds at least its tophash bytes"
+    );
     // SAFETY: `layout` has a non-zero size. The all-zero bit pattern is a valid `Bmap`:
     // `[u8; 8]` and `usize` accept zero, and `MaybeUninit` accepts anything. The memory comes
     // from the global allocator with exactly the layout `Vec<Bmap<K, V>>` uses for capacity
