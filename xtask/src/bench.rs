@@ -558,7 +558,7 @@ fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
         file.machine.id(),
         file.machine.cores
     ));
-    s.push_str("<table class=\"bench\">\n<thead><tr><th>bench</th>");
+    s.push_str("<div class=\"table-wrapper\"><table class=\"bench\">\n<thead><tr><th>bench</th>");
     for h in impls.iter().copied().chain(ratios.iter().map(|r| r.0)) {
         s.push_str(&format!("<th>{h}</th>"));
     }
@@ -578,7 +578,7 @@ fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
         }
         s.push_str("</tr>\n");
     }
-    s.push_str("</tbody>\n</table>\n");
+    s.push_str("</tbody>\n</table></div>\n");
     Some(s)
 }
 
