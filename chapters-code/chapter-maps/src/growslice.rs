@@ -120,7 +120,8 @@ pub enum Variant {
     Escape,
     /// A purely local slice: its first append may use a 32-byte stack buffer.
     NoEscape,
-    /// A local slice returned at the end: it climbs the size classes inside the stack buffer.
+    /// A local slice returned at the end, whose capacity the function uses (`cap`, reslicing):
+    /// it climbs the size classes inside the stack buffer.
     Return,
     /// One `append(s, make([]T, n)...)`: `growslice` with `n` elements at once.
     EscapeMulti,

@@ -19,6 +19,8 @@ use crate::sync::{AtomicU8, Ordering};
 pub const CONCURRENT_MAP_WRITES: &str = "concurrent map writes";
 /// Go's message for a reader that meets a writer.
 pub const CONCURRENT_MAP_READ_AND_WRITE: &str = "concurrent map read and map write";
+/// Go's message for a `range` loop that meets a writer (`Iter.Next`).
+pub const CONCURRENT_MAP_ITERATION_AND_WRITE: &str = "concurrent map iteration and map write";
 
 /// What the detector saw: Go would print `fatal error: <msg>` and exit with status 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,14 @@ impl Writing {
         }
         Ok(())
     }
+
+    /// Go: the check in `Iter.Next`: an iteration step that meets a writer.
+    pub fn check_iter(&self) -> Result<(), Fatal> {
+        if self.0.load(Ordering::Relaxed) != 0 {
+            return Err(Fatal(CONCURRENT_MAP_ITERATION_AND_WRITE));
+        }
+        Ok(())
+    }
 }
 // ANCHOR_END: writing
 
@@ -87,6 +97,10 @@ mod tests {
         w.begin_write().unwrap();
         assert_eq!(w.begin_write(), Err(Fatal(CONCURRENT_MAP_WRITES)));
         assert_eq!(w.check_read(), Err(Fatal(CONCURRENT_MAP_READ_AND_WRITE)));
+        assert_eq!(
+            w.check_iter(),
+            Err(Fatal(CONCURRENT_MAP_ITERATION_AND_WRITE))
+        );
     }
 
     #[test]

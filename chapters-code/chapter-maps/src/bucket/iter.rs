@@ -76,7 +76,7 @@ impl<'a, K: Hash, V, S: BuildHasher> Iterator for Iter<'a, K, V, S> {
     fn next(&mut self) -> Option<Self::Item> {
         let m = self.m;
         let h = &m.h;
-        if let Err(e) = m.writing.check_read() {
+        if let Err(e) = m.writing.check_iter() {
             fatal(e);
         }
         loop {

@@ -279,7 +279,7 @@ impl<K, V> Cursor<K, V> {
             m.hook.get().is_some_and(|h| Arc::ptr_eq(&h.token, token)),
             "a Cursor must be used with the map that created it"
         );
-        m.check_read();
+        m.check_iter();
 
         if self.dir_idx < 0 {
             // Small when we started. A map never becomes small again, so "still small" means

@@ -280,6 +280,13 @@ impl<K, V, S> SwissMap<K, V, S> {
         }
     }
 
+    #[inline(always)]
+    pub(crate) fn check_iter(&self) {
+        if let Err(e) = self.writing.check_iter() {
+            fatal(e)
+        }
+    }
+
     /// Go: `directoryIndex`: the top `globalDepth` bits of the hash.
     #[inline(always)]
     pub(crate) fn directory_index(&self, hash: u64) -> usize {
