@@ -4,7 +4,7 @@
 //! `cargo run --release -p chapter-maps --example designs` prints a Markdown table;
 //! `cargo xtask bench maps` saves it as src/generated/maps-designs.md for the chapter.
 //! Memory and probe lengths vary a little with the random seed; pauses are wall-clock times on
-//! the machine that ran it.
+//! the machine that ran it (the least of three builds).
 
 use chapter_maps::{BucketMap, SwissMap};
 use std::time::{Duration, Instant};
@@ -22,15 +22,24 @@ fn key(i: u64) -> u64 {
     i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Builds a map with `n` inserts, timing each one; returns the longest.
-fn build<M>(n: u64, mut insert: impl FnMut(&mut M, u64), mut m: M) -> (M, Duration) {
-    let mut worst = Duration::ZERO;
-    for i in 0..n {
-        let t = Instant::now();
-        insert(&mut m, key(i));
-        worst = worst.max(t.elapsed());
+/// Builds a map with `n` inserts, timing each one; returns the map and the longest insert.
+/// The build runs three times and the smallest "longest" is kept: a page fault or another
+/// process only ever adds to one run's worst case, while a real growth pause shows in all three.
+fn build<M>(n: u64, mut insert: impl FnMut(&mut M, u64), new: impl Fn() -> M) -> (M, Duration) {
+    let mut best: Option<(M, Duration)> = None;
+    for _ in 0..3 {
+        let mut m = new();
+        let mut worst = Duration::ZERO;
+        for i in 0..n {
+            let t = Instant::now();
+            insert(&mut m, key(i));
+            worst = worst.max(t.elapsed());
+        }
+        if best.as_ref().is_none_or(|(_, b)| worst < *b) {
+            best = Some((m, worst));
+        }
     }
-    (m, worst)
+    best.expect("three runs")
 }
 
 fn main() {
@@ -45,14 +54,14 @@ fn main() {
             |m: &mut SwissMap<u64, u64>, k| {
                 m.insert(k, k);
             },
-            SwissMap::new(),
+            SwissMap::new,
         );
         let (b, b_pause) = build(
             n,
             |m: &mut BucketMap<u64, u64>, k| {
                 m.insert(k, k);
             },
-            BucketMap::new(),
+            BucketMap::new,
         );
         let (sa, sm) = s.probe_lengths();
         let (ba, bm) = b.probe_lengths();

@@ -13,6 +13,7 @@ pub mod growslice;
 pub mod sizeclasses;
 pub mod swiss;
 mod sync;
+pub mod testing;
 pub mod writing;
 
 pub use bucket::BucketMap;

@@ -5,35 +5,10 @@
 //! selects them.)
 
 mod bucket_map {
-    use std::hash::{BuildHasherDefault, Hasher};
-
     use chapter_maps::bucket::{
         over_load_factor, too_many_overflow_buckets, tophash, BucketMap, EMPTY_ONE, MIN_TOP_HASH,
     };
-
-    /// The hash of a `u64` key is the key itself (the seed is written first, then overwritten),
-    /// so a test chooses the bucket (low bits) and the tophash (top byte).
-    #[derive(Default)]
-    struct KeyIsHash(u64);
-
-    impl Hasher for KeyIsHash {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, _: &[u8]) {
-            panic!("this test hasher takes only u64 keys")
-        }
-        fn write_u64(&mut self, x: u64) {
-            self.0 = x;
-        }
-    }
-
-    type Ident = BuildHasherDefault<KeyIsHash>;
-
-    /// A cheap pseudo-random key sequence, so the tests do not depend on `rand`.
-    fn keys(n: usize) -> impl Iterator<Item = u64> {
-        (0..n as u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5555)
-    }
+    use chapter_maps::testing::{spread_keys as keys, Ident};
 
     const N: usize = if cfg!(miri) { 120 } else { 2000 };
 

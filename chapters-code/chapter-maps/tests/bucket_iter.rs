@@ -5,31 +5,10 @@
 //! selects them.)
 
 mod bucket_map {
+    use chapter_maps::testing::{spread_keys as keys, Ident};
     use std::collections::HashSet;
-    use std::hash::{BuildHasherDefault, Hasher};
 
     use chapter_maps::BucketMap;
-
-    #[derive(Default)]
-    struct KeyIsHash(u64);
-
-    impl Hasher for KeyIsHash {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, _: &[u8]) {
-            panic!("this test hasher takes only u64 keys")
-        }
-        fn write_u64(&mut self, x: u64) {
-            self.0 = x;
-        }
-    }
-
-    type Ident = BuildHasherDefault<KeyIsHash>;
-
-    fn keys(n: usize) -> impl Iterator<Item = u64> {
-        (0..n as u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5555)
-    }
 
     fn assert_each_key_once<S: std::hash::BuildHasher>(m: &BucketMap<u64, u64, S>, expect: &[u64]) {
         let mut got: Vec<u64> = m

@@ -1,28 +1,8 @@
 //! White-box tests: they look at tophash bytes and evacuation markers directly.
 
-use std::hash::{BuildHasherDefault, Hasher};
-
 use super::bmap::Bmap;
 use super::*;
-
-/// A hasher whose hash is the last `u64` written: for `u64` keys the hash is the key itself
-/// (the map's seed is written first and then overwritten), so a test picks buckets and tophash.
-#[derive(Default)]
-struct KeyIsHash(u64);
-
-impl Hasher for KeyIsHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, _: &[u8]) {
-        panic!("this test hasher takes only u64 keys")
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = x;
-    }
-}
-
-type Ident = BuildHasherDefault<KeyIsHash>;
+use crate::testing::Ident;
 
 #[test]
 fn a_bucket_for_int64_keys_and_values_is_144_bytes_as_in_go() {
