@@ -1,0 +1,3 @@
+module chaptersched
+
+go 1.27

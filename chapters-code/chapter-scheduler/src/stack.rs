@@ -1,0 +1,103 @@
+//! Goroutine stacks: memory mapped, with a guard page below.
+//!
+//! Go starts a goroutine on a 2 KiB stack and *moves* it to a bigger one when a function
+//! prologue finds too little room (stack.go: newstack, copystack). Moving a stack means
+//! rewriting every pointer into it, which needs the compiler's stack maps; rustc emits none.
+//! So this runtime gives each goroutine a fixed stack (256 KiB of address space by default;
+//! the kernel backs only the pages it touches) with an unmapped guard page at the low end, and
+//! [`crate::stackcopy`] models Go's copying on a simulated stack instead.
+
+use std::io;
+
+/// One page; the guard below every stack.
+pub const GUARD: usize = 4096;
+
+/// The default size of a goroutine stack in this runtime, guard page not included.
+pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
+
+/// A mapped stack `[lo, hi)` with a `PROT_NONE` guard page just below `lo`.
+/// Go: runtime.stack (runtime2.go) holds the same two bounds.
+#[derive(Debug)]
+pub struct Stack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+// SAFETY: a Stack is plain memory owned by one goroutine at a time.
+unsafe impl Send for Stack {}
+unsafe impl Sync for Stack {}
+
+impl Stack {
+    /// Maps `size` bytes (rounded up to pages) plus the guard page.
+    /// Go: stackalloc (stack.go), which takes small stacks from per-P caches instead.
+    pub fn new(size: usize) -> io::Result<Stack> {
+        let size = size.div_ceil(GUARD) * GUARD;
+        let len = size + GUARD;
+        // SAFETY: a fresh anonymous private mapping; no existing memory is touched.
+        let base = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the first page belongs to the mapping just made.
+        if unsafe { libc::mprotect(base, GUARD, libc::PROT_NONE) } != 0 {
+            let e = io::Error::last_os_error();
+            unsafe { libc::munmap(base, len) };
+            return Err(e);
+        }
+        Ok(Stack { base, len })
+    }
+
+    /// Lowest usable address (just above the guard page).
+    pub fn lo(&self) -> usize {
+        self.base as usize + GUARD
+    }
+
+    /// One past the highest usable address: where SP starts.
+    pub fn hi(&self) -> usize {
+        self.base as usize + self.len
+    }
+
+    /// The guard page's range, for the SIGSEGV handler that reports an overflow.
+    pub fn guard(&self) -> (usize, usize) {
+        (self.base as usize, self.base as usize + GUARD)
+    }
+
+    /// Usable bytes.
+    pub fn size(&self) -> usize {
+        self.len - GUARD
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `new`; no context runs on it any more.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+#[cfg(all(test, not(miri)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_is_page_aligned_and_guarded() {
+        let s = Stack::new(10_000).unwrap();
+        assert_eq!(s.size(), 12_288, "rounded up to whole pages");
+        assert_eq!(s.hi() % 16, 0);
+        assert_eq!(s.guard().1, s.lo());
+        // The usable range is writable from bottom to top.
+        unsafe {
+            (s.lo() as *mut u8).write(1);
+            ((s.hi() - 1) as *mut u8).write(2);
+        }
+    }
+}
