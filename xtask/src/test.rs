@@ -108,6 +108,8 @@ fn loom(ctx: &Ctx) -> Result {
         "--quiet",
         "-p",
         "chapter-maps",
+        "-p",
+        "chapter-scheduler",
         "--lib",
         "--",
         "loom_",
@@ -129,6 +131,8 @@ fn miri(ctx: &Ctx) -> Result {
         "test",
         "-p",
         "chapter-maps",
+        "-p",
+        "chapter-scheduler",
         "--quiet",
     ])
     .env("CARGO_TARGET_DIR", ctx.root.join("target").join("miri"))
@@ -171,6 +175,8 @@ fn aarch64(ctx: &Ctx) -> Result {
         "aarch64-unknown-linux-gnu",
         "-p",
         "chapter-maps",
+        "-p",
+        "chapter-scheduler",
     ])
     .env("CARGO_TARGET_DIR", ctx.root.join("target").join("aarch64"))
     .env("PROPTEST_CASES", "32");

@@ -33,6 +33,8 @@ pub mod randomorder;
 pub mod runq;
 pub mod schedtrace;
 mod signal;
+#[cfg(loom)]
+pub mod spinning;
 pub mod stack;
 mod sync;
 pub mod sysmon;

@@ -362,9 +362,20 @@ impl Sched {
         if run > 0 || !l.runq.is_empty() || self.ngoroutines.load(Ordering::Acquire) == 0 {
             return;
         }
-        self.fail(Box::new(
-            "fatal error: all goroutines are asleep - deadlock!".to_string(),
-        ));
+        let msg = "fatal error: all goroutines are asleep - deadlock!";
+        eprintln!("{msg}");
+        // Then, as Go does, the header of every goroutine's traceback (frames need DWARF).
+        for &gp in self.allgs.lock().unwrap().iter() {
+            let g = unsafe { &*gp };
+            if g.readgstatus() != _Gdead {
+                let why = match g.readgstatus() {
+                    _Gwaiting => g.waitreason().as_str(),
+                    st => status_name(st),
+                };
+                eprintln!("\ngoroutine {} [{why}]:", g.goid());
+            }
+        }
+        self.fail(Box::new(msg.to_string()));
     }
     // ANCHOR_END: checkdead
 
@@ -865,6 +876,9 @@ impl M {
 /// Go: wakep. Start one more spinning M if nobody is spinning. One at a time: a spinning M
 /// that finds work wakes the next (resetspinning), so wake-ups spread as a chain.
 pub(crate) fn wakep(sched: &Sched) {
+    // Work was just queued; the #StoreLoad barrier orders that store before this load, or a
+    // spinning M giving up and this check could miss each other (see spinning.rs).
+    std::sync::atomic::fence(Ordering::SeqCst);
     if sched.nmspinning.load(Ordering::Acquire) != 0
         || sched
             .nmspinning
@@ -1114,7 +1128,10 @@ fn find_runnable(m: &M) -> Option<(*mut G, bool)> {
 
         // Fairness: now and then, take from the global queue first, so two goroutines that
         // keep readying each other on the local queue cannot starve it.
-        if pp.schedtick.load(Ordering::Relaxed).is_multiple_of(GLOBAL_CHECK_PERIOD)
+        if pp
+            .schedtick
+            .load(Ordering::Relaxed)
+            .is_multiple_of(GLOBAL_CHECK_PERIOD)
             && sched.runqsize.load(Ordering::Acquire) > 0
         {
             let mut l = sched.lock();
@@ -1175,6 +1192,7 @@ fn find_runnable(m: &M) -> Option<(*mut G, bool)> {
             if sched.nmspinning.fetch_sub(1, Ordering::AcqRel) - 1 < 0 {
                 crate::throw("findrunnable: negative nmspinning");
             }
+            std::sync::atomic::fence(Ordering::SeqCst); // #StoreLoad: decrement, then look
             if sched.runqsize.load(Ordering::Acquire) != 0 {
                 let mut l = sched.lock();
                 if let Some(pp) = sched.pidleget(&mut l) {

@@ -227,7 +227,7 @@ mod tests {
     use super::*;
 
     fn g(i: usize) -> *mut G {
-        (i * 8) as *mut G // never dereferenced: the queue only moves pointers
+        std::ptr::without_provenance_mut(i * 8) // never dereferenced: the queue only moves pointers
     }
     fn id(p: *mut G) -> usize {
         p as usize / 8
@@ -285,12 +285,10 @@ mod tests {
             .map(|(p, _)| id(p))
             .collect();
         assert_eq!(rest, [1, 2]);
-        while victim.len() > 0 {
-            thief.steal(&victim, false, &|| {}).unwrap();
-        }
+        while thief.steal(&victim, false, &|| {}).is_some() {}
         assert!(
-            thief.steal(&victim, false, &|| {}).is_none(),
-            "runnext is left alone"
+            victim.has_runnext(),
+            "runnext is left alone until the last pass"
         );
         assert_eq!(
             thief.steal(&victim, true, &|| {}).map(id),
@@ -307,7 +305,7 @@ mod loom_tests {
     use loom::thread;
 
     fn g(i: usize) -> *mut G {
-        (i * 8) as *mut G
+        std::ptr::without_provenance_mut(i * 8)
     }
 
     // ANCHOR: loom_runq

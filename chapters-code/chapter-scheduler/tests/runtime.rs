@@ -1,44 +1,13 @@
+#![cfg(not(miri))] // goroutines need mmap and inline assembly, which miri cannot run
+
 //! The runtime, end to end: what a Go programmer can observe.
 
+mod common;
+
 use chapter_scheduler::{go, gopark, goready, gosched, num_goroutine, Runtime, WaitReason};
+use common::{Baton, Wait};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-
-/// A WaitGroup in miniature, built only on gopark / goready (the mutex chapter builds the
-/// real one): the lost-wake-up-free way to wait for `n` goroutines.
-struct Wait {
-    left: AtomicUsize,
-    waiter: AtomicUsize,
-}
-
-impl Wait {
-    fn new(n: usize) -> Arc<Wait> {
-        Arc::new(Wait {
-            left: AtomicUsize::new(n),
-            waiter: AtomicUsize::new(0),
-        })
-    }
-    fn done(&self) {
-        if self.left.fetch_sub(1, SeqCst) == 1 {
-            let w = self.waiter.swap(0, SeqCst);
-            if w != 0 {
-                goready(unsafe { chapter_scheduler::GRef::from_raw(w) });
-            }
-        }
-    }
-    fn wait(&self) {
-        while self.left.load(SeqCst) != 0 {
-            gopark(
-                |me| {
-                    self.waiter.store(me.as_raw(), SeqCst);
-                    // Finished meanwhile? Then take ourselves back out and don't sleep.
-                    !(self.left.load(SeqCst) == 0 && self.waiter.swap(0, SeqCst) != 0)
-                },
-                WaitReason::SyncWaitGroupWait,
-            );
-        }
-    }
-}
 
 // ANCHOR: runorder
 /// At GOMAXPROCS=1 the last goroutine spawned runs first (it sits in runnext), then the
@@ -85,41 +54,31 @@ fn a_hundred_thousand_goroutines_on_four_ps() {
     );
 }
 
+// ANCHOR: pingpong
+/// Two goroutines hand a token back and forth, each parking until the other readies it:
+/// the path every channel operation takes.
 #[test]
 fn park_and_ready_ping_pong() {
     let rounds = Runtime::new(2).run(|| {
-        // Two goroutines hand a token back and forth: each parks until the other readies it.
-        let slot = Arc::new(AtomicUsize::new(0));
+        let (ping, pong) = (Arc::new(Baton::default()), Arc::new(Baton::default()));
         let count = Arc::new(AtomicUsize::new(0));
-        let wg = Wait::new(1);
-        let main = chapter_scheduler::getg();
-        let (s2, c2, wg2) = (slot.clone(), count.clone(), wg.clone());
+        let (pi, po, c) = (ping.clone(), pong.clone(), count.clone());
         go(move || {
             for _ in 0..1000 {
-                c2.fetch_add(1, SeqCst);
-                // Wake main, then wait for it to wake us.
-                let me = chapter_scheduler::getg().as_raw();
-                gopark(
-                    |_| {
-                        s2.store(me, SeqCst);
-                        goready(main);
-                        true
-                    },
-                    WaitReason::ChanReceive,
-                );
+                pi.wait();
+                c.fetch_add(1, SeqCst);
+                po.wake();
             }
-            wg2.done();
         });
         for _ in 0..1000 {
-            gopark(|_| true, WaitReason::ChanReceive);
-            let other = slot.swap(0, SeqCst);
-            goready(unsafe { chapter_scheduler::GRef::from_raw(other) });
+            ping.wake();
+            pong.wait();
         }
-        wg.wait();
         count.load(SeqCst)
     });
     assert_eq!(rounds, 1000);
 }
+// ANCHOR_END: pingpong
 
 // ANCHOR: deadlock
 #[test]
