@@ -28,6 +28,7 @@
 pub mod arch;
 pub mod g;
 pub mod note;
+pub mod parking;
 pub mod proc;
 pub mod randomorder;
 pub mod runq;

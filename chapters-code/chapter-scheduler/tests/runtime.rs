@@ -2,10 +2,8 @@
 
 //! The runtime, end to end: what a Go programmer can observe.
 
-mod common;
-
+use chapter_scheduler::parking::{Baton, Wait};
 use chapter_scheduler::{go, gopark, goready, gosched, num_goroutine, Runtime, WaitReason};
-use common::{Baton, Wait};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 

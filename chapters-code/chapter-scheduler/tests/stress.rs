@@ -2,10 +2,8 @@
 
 //! What loom cannot reach: many Ms, a million goroutines, steals under load.
 
-mod common;
-
+use chapter_scheduler::parking::Wait;
 use chapter_scheduler::{go, gopark, goready, gosched, Runtime, WaitReason};
-use common::Wait;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};

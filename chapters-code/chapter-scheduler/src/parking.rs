@@ -1,11 +1,10 @@
-//! Two tiny waiting primitives built only on gopark / goready, for the tests. The mutex
-//! chapter builds the real ones (semaphores, WaitGroup) on the same seam. Both use the
-//! pattern that makes parking safe: publish yourself inside gopark's unlock function, which
-//! runs after you are `_Gwaiting`, then re-check the condition and take yourself back if it
-//! already holds.
-#![allow(dead_code)]
+//! Two tiny waiting primitives built only on gopark / goready, for tests, examples and
+//! benches. The mutex chapter builds the real ones (semaphores, WaitGroup) on the same seam.
+//! Both use the pattern that makes parking safe: publish yourself inside gopark's unlock
+//! function, which runs after you are `_Gwaiting`, then re-check the condition and take
+//! yourself back if it already holds.
 
-use chapter_scheduler::{gopark, goready, GRef, WaitReason};
+use crate::{gopark, goready, GRef, WaitReason};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
@@ -32,6 +31,7 @@ impl Wait {
         }
     }
 
+    // ANCHOR: wait
     pub fn wait(&self) {
         while self.left.load(SeqCst) != 0 {
             gopark(
@@ -44,6 +44,7 @@ impl Wait {
             );
         }
     }
+    // ANCHOR_END: wait
 }
 
 /// A binary semaphore: `wake` lets one `wait` through, now or later.
