@@ -98,9 +98,12 @@ fn chain() -> String {
     t.line()
 }
 
+/// A named pattern of go/runorder.
+type Pattern = (&'static str, fn() -> String);
+
 fn runorder() {
     let lines = Runtime::new(1).run(|| {
-        let patterns: [(&str, fn() -> String); 4] = [
+        let patterns: [Pattern; 4] = [
             ("spawn10", spawn10),
             ("gosched", gosched_pattern),
             ("nested", nested),

@@ -3,7 +3,7 @@
 //! The runtime, end to end: what a Go programmer can observe.
 
 use chapter_scheduler::parking::{Baton, Wait};
-use chapter_scheduler::{go, gopark, goready, gosched, num_goroutine, Runtime, WaitReason};
+use chapter_scheduler::{go, gopark, gosched, num_goroutine, Runtime, WaitReason};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
