@@ -3,8 +3,9 @@
 //! `benches/results/<os>-<arch>-<cpu>.json` (one file per machine, merged chapter by chapter),
 //! and regenerates `src/generated/bench-<chapter>.md` from every results file.
 //!
-//! Every number is nanoseconds per operation. A criterion iteration is one whole phase over
-//! `N` keys and declares `Throughput::Elements(N)`, so its times are divided by `N` here; the Go
+//! Every number is nanoseconds per operation. A criterion iteration declares how many operations
+//! it does as `Throughput::Elements(n)` (a maps phase over `N` keys, a spawn_join phase over its
+//! tasks, the two yields of a ping-pong turn), so its times are divided by `n` here; the Go
 //! benchmarks report per-operation ns/op themselves.
 //!
 //! `--quick` shortens criterion's warm-up and measurement and runs Go once instead of five times.
@@ -22,16 +23,40 @@ use std::time::Instant;
 
 /// Each chapter with benches: its criterion target (`benches/benches/<chapter>.rs`) and the Go
 /// benchmark groups that are its twins (`func Benchmark_<group>` in `benches/go`). Bench ids are
-/// `<group>/<phase>` in both languages.
-const CHAPTERS: &[(&str, &[&str])] = &[("maps", &["map_u64", "map_str16", "growslice"])];
+/// `<group>/<phase>` in both languages (criterion: group `<group>`, function `<phase>`, value
+/// the impl), or just `<group>` when a group has one phase (criterion:
+/// `BenchmarkId::from_parameter(impl)`; Go: a `Benchmark_<group>` without sub-benchmarks).
+const CHAPTERS: &[(&str, &[&str])] = &[
+    ("maps", &["map_u64", "map_str16", "growslice"]),
+    (
+        "scheduler",
+        &[
+            "spawn_join",
+            "gosched_pingpong",
+            "park_ready_pingpong",
+            "switch",
+        ],
+    ),
+];
 
 /// Column order of the tables; an impl not listed here comes after, alphabetically.
-const IMPLS: &[&str] = &["ours", "go", "hashbrown+ahash", "std", "ours-bucket"];
+const IMPLS: &[&str] = &[
+    "ours",
+    "go",
+    "hashbrown+ahash",
+    "std",
+    "ours-bucket",
+    "tokio-ct",
+    "tokio-mt",
+    "rayon",
+    "std-thread",
+];
 
 /// (header, numerator, denominator) of the ratio columns.
 const RATIOS: &[(&str, &str, &str)] = &[
     ("ours/go", "ours", "go"),
     ("ours/hashbrown", "ours", "hashbrown+ahash"),
+    ("ours/tokio-ct", "ours", "tokio-ct"),
 ];
 
 const ALLOCATOR: &str = "Rust rows use the system allocator (glibc malloc)";
@@ -283,9 +308,12 @@ fn criterion_row(chapter: &str, dir: &Path) -> Result<Row> {
     let sample = read("sample.json")?;
     let bad = |what: &str| format!("{}: no {what}", dir.display());
     let group = bench["group_id"].as_str().ok_or_else(|| bad("group_id"))?;
-    let function = bench["function_id"]
-        .as_str()
-        .ok_or_else(|| bad("function_id"))?;
+    // No function id (BenchmarkId::from_parameter): the group is the whole bench id.
+    let name = match bench["function_id"].as_str() {
+        Some(function) => format!("{group}/{function}"),
+        None if bench["function_id"].is_null() => group.to_string(),
+        None => return Err(bad("function_id")),
+    };
     let imp = bench["value_str"]
         .as_str()
         .ok_or_else(|| bad("value_str (impl)"))?;
@@ -304,7 +332,7 @@ fn criterion_row(chapter: &str, dir: &Path) -> Result<Row> {
     let max = per_iter.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     Ok(Row {
         chapter: chapter.to_string(),
-        bench: format!("{group}/{function}"),
+        bench: name,
         imp: imp.to_string(),
         median_ns: round3(median / ops),
         min_ns: round3(min / ops),
@@ -719,6 +747,10 @@ mod tests {
         assert_eq!(
             parse_go_line("Benchmark_growslice/append_u64 \t 391\t 3.958 ns/op\t 0 B/op"),
             Some(("growslice/append_u64".to_string(), 3.958))
+        );
+        assert_eq!(
+            parse_go_line("Benchmark_spawn_join-2   \t      21\t       622.5 ns/op"),
+            Some(("spawn_join".to_string(), 622.5))
         );
         assert_eq!(parse_go_line("PASS"), None);
         assert_eq!(parse_go_line("goos: linux"), None);

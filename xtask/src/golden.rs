@@ -7,7 +7,9 @@
 //! ```
 //!
 //! `stdout`: the program's whole output is the golden file. `fatal`: the program is meant to die;
-//! its `fatal error:`/`panic:` lines are the golden file. `oracle=NAME`: the crate's own answers
+//! its `fatal error:`/`panic:` lines, and the `runtime: goroutine stack exceeds …` line that
+//! precedes a stack overflow, are the golden file (the addresses and tracebacks that follow
+//! vary from run to run). `oracle=NAME`: the crate's own answers
 //! (`cargo run -p CRATE --example oracle -- NAME < golden`) must equal the golden file too.
 //! `cargo xtask golden` reruns everything and diffs; `--bless` rewrites the golden files.
 
@@ -111,12 +113,23 @@ fn run_go(ctx: &Ctx, dir: &Path, program: &str, mode: &str) -> Result<String> {
             let stderr = String::from_utf8_lossy(&out.stderr);
             Ok(stderr
                 .lines()
-                .filter(|l| l.starts_with("fatal error:") || l.starts_with("panic:"))
+                .filter(|l| is_fatal_line(l))
                 .map(|l| format!("{l}\n"))
                 .collect())
         }
         other => Err(format!("unknown golden mode `{other}` (stdout or fatal)")),
     }
+}
+
+/// The stderr lines that `fatal` mode keeps: what the runtime says about why it died.
+fn is_fatal_line(line: &str) -> bool {
+    [
+        "fatal error:",
+        "panic:",
+        "runtime: goroutine stack exceeds ",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
 }
 
 fn run_go_args(
@@ -194,4 +207,22 @@ fn diff(want: &str, got: &str) -> Option<String> {
         out.push("  (only line endings differ)".into());
     }
     Some(out.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fatal_lines() {
+        assert!(is_fatal_line("fatal error: concurrent map writes"));
+        assert!(is_fatal_line("panic: boom"));
+        assert!(is_fatal_line(
+            "runtime: goroutine stack exceeds 1048576-byte limit"
+        ));
+        assert!(!is_fatal_line("runtime: sp=0xc000 stack=[0xc000, 0xd000]"));
+        assert!(!is_fatal_line(
+            "goroutine 1 gp=0xc000 m=0 mp=0x5e0 [running]:"
+        ));
+    }
 }
