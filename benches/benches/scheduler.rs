@@ -6,7 +6,9 @@
 //! iteration's time by its throughput (elements) to report ns per task, per yield, per round
 //! trip or per switch, as each bench says. Runtimes and thread pools are built once per bench,
 //! off the clock, and every `ours` row times itself inside the runtime, from its main goroutine
-//! (starting and stopping the runtime's threads is not what these benches measure).
+//! (starting and stopping the runtime's threads is not what these benches measure). Like Go's
+//! runtime and tokio's, ours lives for the whole bench ([`Persistent`]), so the Gs and stacks
+//! that one sample frees are reused by the next.
 //!
 //! Impl ids: `ours`, `go`, `tokio-ct` (tokio's current_thread runtime), `tokio-mt` (its
 //! multi_thread runtime), `rayon` (a `scope` on a pool of its own), `std-thread`
@@ -18,12 +20,13 @@
 
 use chapter_scheduler::arch::{self, Gobuf};
 use chapter_scheduler::stack::Stack;
-use chapter_scheduler::{go, gopark, goready, gosched, GRef, Runtime, WaitReason};
+use chapter_scheduler::{go, gopark, goready, gosched, syscall, GRef, Runtime, WaitReason};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use std::ptr::{addr_of, addr_of_mut};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -51,6 +54,53 @@ fn procs() -> usize {
 
 fn id(imp: &str) -> BenchmarkId {
     BenchmarkId::from_parameter(imp)
+}
+
+// ---- a runtime that lives for the whole bench -------------------------------------------------
+
+type Job = Box<dyn FnOnce() -> Duration + Send>;
+
+/// One runtime per bench, as a Go test binary has one: its main goroutine takes each sample
+/// from the bench thread and runs it. It waits for the next one inside `syscall`
+/// (entersyscall / exitsyscall), so the wait does not hold a P.
+struct Persistent {
+    jobs: mpsc::Sender<Option<Job>>,
+    times: mpsc::Receiver<Duration>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Persistent {
+    fn new(procs: u32) -> Persistent {
+        let (jobs, job_rx) = mpsc::channel::<Option<Job>>();
+        let (time_tx, times) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            Runtime::new(procs).run(move || {
+                while let Some(job) = syscall(|| job_rx.recv().ok().flatten()) {
+                    time_tx.send(job()).unwrap();
+                }
+            })
+        });
+        Persistent {
+            jobs,
+            times,
+            thread: Some(thread),
+        }
+    }
+
+    /// Runs `f` on the main goroutine and returns the time it reports.
+    fn run(&self, f: impl FnOnce() -> Duration + Send + 'static) -> Duration {
+        self.jobs.send(Some(Box::new(f))).unwrap();
+        self.times.recv().unwrap()
+    }
+}
+
+impl Drop for Persistent {
+    fn drop(&mut self) {
+        let _ = self.jobs.send(None);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 // ---- waiting in our runtime -----------------------------------------------------------------
@@ -186,7 +236,7 @@ fn spawn_join(c: &mut Criterion) {
     // the local run queue), the last one readies main.
     {
         static WG: WaitGroup = WaitGroup::new();
-        let rt = Runtime::new(procs() as u32);
+        let rt = Persistent::new(procs() as u32);
         g.bench_function(id("ours"), |b| {
             b.iter_custom(|iters| {
                 rt.run(move || {
@@ -312,7 +362,7 @@ fn gosched_pingpong(c: &mut Criterion) {
 
     {
         static WG: WaitGroup = WaitGroup::new();
-        let rt = Runtime::new(1);
+        let rt = Persistent::new(1);
         g.bench_function(id("ours"), |b| {
             b.iter_custom(|iters| {
                 rt.run(move || {
@@ -370,7 +420,7 @@ fn park_ready_pingpong(c: &mut Criterion) {
         static PING: Baton = Baton::new();
         static PONG: Baton = Baton::new();
         static WG: WaitGroup = WaitGroup::new();
-        let rt = Runtime::new(procs() as u32);
+        let rt = Persistent::new(procs() as u32);
         g.bench_function(id("ours"), |b| {
             b.iter_custom(|iters| {
                 rt.run(move || {
@@ -445,7 +495,7 @@ fn park_ready_pingpong(c: &mut Criterion) {
 fn switch(c: &mut Criterion) {
     let mut g = c.benchmark_group("switch");
     g.throughput(Throughput::Elements(1));
-    let rt = Runtime::new(1);
+    let rt = Persistent::new(1);
     g.bench_function(id("ours"), |b| {
         b.iter_custom(|iters| {
             rt.run(move || {

@@ -14,18 +14,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // ---- What to expect: edit here as the book grows. --------------------------------------------
-// The chapter every check runs on, relative to each language's root.
-const CHAPTER = 'maps/index.html';
-// Per language: where its book lives under BASE_URL, the chapter's <h1> there, and a search query
-// that must find the chapter. (BOOK_BROWSER_EXPECT, a JSON object with the same shape, overrides
-// entries for one run, e.g. BOOK_BROWSER_EXPECT='{"ja":{"query":"ハッシュ"}}'.)
-// While translations/*.po leave the chapter's title untranslated, its h1 is the English one; set
-// the translated titles here when they land, and ja's query to ハッシュ once the chapter has it.
-const LANGUAGES = {
-    en: { dir: '', h1: 'Maps and slices', query: 'Swiss' },
-    zh: { dir: 'zh/', h1: 'Map 与切片', query: '哈希表' },
-    ja: { dir: 'ja/', h1: 'マップとスライス', query: 'ハッシュ' },
-};
+// Where each language's book lives under BASE_URL.
+const DIRS = { en: '', zh: 'zh/', ja: 'ja/' };
+// The chapters every check runs on (relative to each language's root), with each language's
+// <h1> and a search query that must find the chapter. (BOOK_BROWSER_EXPECT, a JSON object
+// {"PAGE": {"LANG": {...}}}, overrides entries for one run, e.g.
+// BOOK_BROWSER_EXPECT='{"maps/index.html":{"ja":{"query":"ハッシュ"}}}'.)
+const CHAPTERS = [
+    {
+        page: 'maps/index.html', shot: 'maps',
+        en: { h1: 'Maps and slices', query: 'Swiss' },
+        zh: { h1: 'Map 与切片', query: '哈希表' },
+        ja: { h1: 'マップとスライス', query: 'ハッシュ' },
+    },
+    {
+        page: 'scheduler/index.html', shot: 'scheduler',
+        en: { h1: 'Goroutines and the scheduler', query: 'runnext' },
+        zh: { h1: 'Goroutine 与调度器', query: '调度器' },
+        ja: { h1: 'ゴルーチンとスケジューラ', query: 'スケジューラ' },
+    },
+];
 // ------------------------------------------------------------------------------------------------
 
 const TIMEOUT_MS = 20_000;
@@ -41,8 +49,10 @@ if (!baseArg) {
 }
 const base = new URL(baseArg.endsWith('/') ? baseArg : baseArg + '/');
 if (process.env.BOOK_BROWSER_EXPECT) {
-    for (const [lang, over] of Object.entries(JSON.parse(process.env.BOOK_BROWSER_EXPECT))) {
-        LANGUAGES[lang] = { ...LANGUAGES[lang], ...over };
+    for (const [pageName, langs] of Object.entries(JSON.parse(process.env.BOOK_BROWSER_EXPECT))) {
+        const ch = CHAPTERS.find(c => c.page === pageName);
+        if (!ch) throw new Error(`BOOK_BROWSER_EXPECT: no chapter ${pageName}`);
+        for (const [lang, over] of Object.entries(langs)) ch[lang] = { ...ch[lang], ...over };
     }
 }
 mkdirSync(outDir, { recursive: true });
@@ -53,7 +63,7 @@ const fail = (where, msg) => failures.set(msg, (failures.get(msg) ?? new Set()).
 const external = new Set();
 const summary = [];
 
-const urlOf = (lang, page) => new URL(LANGUAGES[lang].dir + page, base).href;
+const urlOf = (lang, page) => new URL(DIRS[lang] + page, base).href;
 const isLocal = url => url.startsWith(base.origin + '/') || /^(data|blob|about):/.test(url);
 
 // Every page: record failed same-origin requests, HTTP errors, script errors.
@@ -104,10 +114,10 @@ async function mermaid(page, where) {
     return [ok, total];
 }
 
-async function checkChapter(page, lang) {
-    const where = `${lang} ${CHAPTER}`;
-    const want = LANGUAGES[lang];
-    const res = await page.goto(urlOf(lang, CHAPTER), { waitUntil: 'load' });
+async function checkChapter(page, lang, ch) {
+    const where = `${lang} ${ch.page}`;
+    const want = ch[lang];
+    const res = await page.goto(urlOf(lang, ch.page), { waitUntil: 'load' });
     if (!res || !res.ok()) {
         fail(where, `page did not load (HTTP ${res?.status()})`);
         return {};
@@ -137,15 +147,15 @@ async function checkChapter(page, lang) {
         fail(where, `${empty} of ${codes.length} code blocks are empty (${at}): a mistyped {{#include}} anchor?`);
     }
 
-    await page.screenshot({ path: join(outDir, `maps-${lang}.png`), fullPage: true });
+    await page.screenshot({ path: join(outDir, `${ch.shot}-${lang}.png`), fullPage: true });
     return { mermaid: `${ok}/${total}`, code: `${codes.length - empty}/${codes.length}` };
 }
 
 // Type the query into mdbook's search bar; the chapter must be among the results, and opening
 // that result must land on the chapter with the query highlighted.
-async function checkSearch(page, lang) {
+async function checkSearch(page, lang, ch) {
     const where = `${lang} search`;
-    const { query } = LANGUAGES[lang];
+    const { query } = ch[lang];
     await page.goto(urlOf(lang, 'index.html'), { waitUntil: 'load' });
     await page.click('#mdbook-search-toggle');
     const bar = page.locator('#mdbook-searchbar');
@@ -161,11 +171,11 @@ async function checkSearch(page, lang) {
     } catch {
         fail(where, `no search results were shown for "${query}"`);
     }
-    await page.screenshot({ path: join(outDir, `search-${lang}.png`) });
-    const chapterUrl = urlOf(lang, CHAPTER);
+    await page.screenshot({ path: join(outDir, `search-${ch.shot}-${lang}.png`) });
+    const chapterUrl = urlOf(lang, ch.page);
     const hit = hits.findIndex(h => h.startsWith(chapterUrl));
     if (hit === -1) {
-        fail(where, `"${query}" did not find ${CHAPTER} (${hits.length} results: ${hits.map(h => h.slice(base.href.length)).join(', ') || 'none'})`);
+        fail(where, `"${query}" did not find ${ch.page} (${hits.length} results: ${hits.map(h => h.slice(base.href.length)).join(', ') || 'none'})`);
         return `"${query}": ${hits.length} results, chapter missing`;
     }
     const link = page.locator('#mdbook-searchresults li a').nth(hit);
@@ -177,13 +187,13 @@ async function checkSearch(page, lang) {
 
 // From the chapter in `lang`, the picker must open the same chapter (and #fragment) in every
 // other language.
-async function checkPicker(page, lang) {
+async function checkPicker(page, lang, ch) {
     const where = `${lang} language picker`;
     const fragment = '#lang-picker-check';
     const done = [];
-    for (const other of Object.keys(LANGUAGES)) {
+    for (const other of Object.keys(DIRS)) {
         if (other === lang) continue;
-        await page.goto(urlOf(lang, CHAPTER) + fragment, { waitUntil: 'load' });
+        await page.goto(urlOf(lang, ch.page) + fragment, { waitUntil: 'load' });
         const toggle = page.locator('#lang-picker-toggle');
         if (await toggle.count() === 0) {
             fail(where, 'no language picker (#lang-picker-toggle) in the menu bar');
@@ -196,7 +206,7 @@ async function checkPicker(page, lang) {
         const item = page.locator(`#lang-picker-list a[data-lang="${other}"]`);
         const before = page.url();
         await Promise.all([page.waitForURL(u => u.href !== before, { waitUntil: 'load' }), item.click()]);
-        const expected = urlOf(other, CHAPTER) + fragment;
+        const expected = urlOf(other, ch.page) + fragment;
         if (page.url() !== expected) {
             fail(where, `-> ${other} went to ${page.url()}, expected ${expected}`);
             continue;
@@ -204,7 +214,7 @@ async function checkPicker(page, lang) {
         const htmlLang = await page.getAttribute('html', 'lang');
         const h1 = (await page.locator('main h1').first().textContent())?.trim();
         if (htmlLang !== other) fail(where, `-> ${other}: <html lang="${htmlLang}">`);
-        if (h1 !== LANGUAGES[other].h1) fail(where, `-> ${other}: h1 is "${h1}", expected "${LANGUAGES[other].h1}"`);
+        if (h1 !== ch[other].h1) fail(where, `-> ${other}: h1 is "${h1}", expected "${ch[other].h1}"`);
         done.push(other);
     }
     return done.length ? `-> ${done.join(', ')}` : 'failed';
@@ -247,8 +257,8 @@ try {
     const page = context.pages()[0] ?? await context.newPage();
     let where = 'start';
     watch(page, () => where);
-    for (const lang of Object.keys(LANGUAGES)) {
-        const row = { lang };
+    for (const lang of Object.keys(DIRS)) {
+        const row = { lang, mermaid: [], code: [], search: [] };
         const step = async (name, fn) => {
             where = `${lang} ${name}`;
             try {
@@ -258,9 +268,14 @@ try {
                 return 'error';
             }
         };
-        Object.assign(row, await step(CHAPTER, () => checkChapter(page, lang)));
-        row.search = await step('search', () => checkSearch(page, lang));
-        row.picker = await step('language picker', () => checkPicker(page, lang));
+        for (const ch of CHAPTERS) {
+            const r = await step(ch.page, () => checkChapter(page, lang, ch));
+            row.mermaid.push(`${ch.shot} ${r.mermaid ?? '-'}`);
+            row.code.push(`${ch.shot} ${r.code ?? '-'}`);
+            row.search.push(await step('search', () => checkSearch(page, lang, ch)));
+        }
+        // The picker keeps the reader on the same page: one chapter is enough to show it.
+        row.picker = await step('language picker', () => checkPicker(page, lang, CHAPTERS[CHAPTERS.length - 1]));
         row.print = await step('print.html', () => checkPrint(page, lang));
         summary.push(row);
     }
@@ -278,8 +293,8 @@ for (const url of external) {
 const secs = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`\nbrowser test of ${base.href} (${secs}s), screenshots in ${outDir}/`);
 for (const r of summary) {
-    console.log(`  ${r.lang}: mermaid ${r.mermaid ?? '-'}, code blocks ${r.code ?? '-'}, print.html mermaid ${r.print || '-'}`);
-    console.log(`      search ${r.search}; picker ${r.picker}`);
+    console.log(`  ${r.lang}: mermaid ${r.mermaid.join(', ')}; code blocks ${r.code.join(', ')}; print.html mermaid ${r.print || '-'}`);
+    console.log(`      search ${r.search.join('; ')}; picker ${r.picker}`);
 }
 if (failures.size) {
     console.log(`\n${failures.size} problem(s):`);

@@ -25,6 +25,9 @@ extern "C" {
     /// First code a new goroutine runs: calls `entry(arg)` from the registers prepared by
     /// [`Gobuf::prepare`]. `entry` must never return.
     fn goroutine_trampoline();
+    /// Saves the current context like `gogo_switch`, then calls `entry(arg)` on the fresh
+    /// stack whose top is `top`. `entry` must never return.
+    fn gogo_start(save_sp: *mut usize, top: usize, entry: extern "C" fn(usize) -> !, arg: usize);
 }
 
 /// Switches from the context whose SP is saved into `from` to the one saved in `to`.
@@ -36,6 +39,20 @@ extern "C" {
 pub unsafe fn switch(from: *mut Gobuf, to: *const Gobuf) {
     gogo_switch(core::ptr::addr_of_mut!((*from).sp), (*to).sp);
 }
+
+// ANCHOR: start
+/// Starts a goroutine that has never run: saves the current context into `from` and calls
+/// `entry(arg)` on the fresh stack below `top`. Nothing is written to the new stack before it
+/// runs, so `go f()` does not touch the new goroutine's stack at all.
+///
+/// # Safety
+/// `top` must be the 16-byte-aligned high end of an unused, writable stack.
+#[inline(always)]
+pub unsafe fn start(from: *mut Gobuf, top: usize, entry: extern "C" fn(usize) -> !, arg: usize) {
+    debug_assert_eq!(top % 16, 0);
+    gogo_start(core::ptr::addr_of_mut!((*from).sp), top, entry, arg);
+}
+// ANCHOR_END: start
 
 impl Gobuf {
     /// Lays out a fresh stack so that the first switch to it "returns" into the trampoline,
@@ -104,6 +121,25 @@ global_asm!(
     "call rbx",
     "ud2",
     ".size goroutine_trampoline, .-goroutine_trampoline",
+    ".global gogo_start",
+    ".type gogo_start,@function",
+    "gogo_start:",
+    "push rbp",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "mov [rdi], rsp",
+    "mov rsp, rsi",
+    "mov rdi, rcx",
+    "xor ebp, ebp", // the new stack's frame-pointer chain ends here
+    "call rdx",
+    "ud2",
+    ".size gogo_start, .-gogo_start",
+    // signal.rs never preempts inside [gogo_switch, gogo_asm_end).
+    ".global gogo_asm_end",
+    "gogo_asm_end:",
 );
 
 #[cfg(target_arch = "aarch64")]
@@ -146,6 +182,31 @@ global_asm!(
     "blr x20",
     "brk #0",
     ".size goroutine_trampoline, .-goroutine_trampoline",
+    ".global gogo_start",
+    ".type gogo_start,%function",
+    "gogo_start:",
+    "sub sp, sp, #176",
+    "stp x19, x20, [sp, #0]",
+    "stp x21, x22, [sp, #16]",
+    "stp x23, x24, [sp, #32]",
+    "stp x25, x26, [sp, #48]",
+    "stp x27, x28, [sp, #64]",
+    "stp x29, x30, [sp, #80]",
+    "stp d8, d9, [sp, #96]",
+    "stp d10, d11, [sp, #112]",
+    "stp d12, d13, [sp, #128]",
+    "stp d14, d15, [sp, #144]",
+    "mov x9, sp",
+    "str x9, [x0]",
+    "mov sp, x1",
+    "mov x0, x3",
+    "mov x29, xzr", // the new stack's frame-pointer chain ends here
+    "mov x30, xzr",
+    "blr x2",
+    "brk #0",
+    ".size gogo_start, .-gogo_start",
+    ".global gogo_asm_end",
+    "gogo_asm_end:",
 );
 
 #[cfg(all(test, not(miri)))]
@@ -188,4 +249,18 @@ mod tests {
         assert_eq!(log, [0, 1, 2]);
     }
     // ANCHOR_END: switch_test
+
+    #[test]
+    fn start_runs_a_fresh_stack_and_switch_resumes_it() {
+        let stack = Stack::new(64 * 1024).unwrap();
+        let mut log: Vec<u32> = Vec::new();
+        let mut main = Gobuf::default();
+        let mut co = Gobuf::default();
+        MAIN.set(&mut main);
+        CO.set(&mut co);
+        unsafe { start(&mut main, stack.hi(), counter, &mut log as *mut _ as usize) };
+        assert_eq!(log, [0], "start ran the entry until its first switch back");
+        unsafe { switch(&mut main, &co) };
+        assert_eq!(log, [0, 1]);
+    }
 }

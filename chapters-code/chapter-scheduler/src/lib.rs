@@ -27,6 +27,7 @@
 
 pub mod arch;
 pub mod g;
+pub mod maxprocs;
 pub mod note;
 pub mod parking;
 pub mod proc;
@@ -37,6 +38,7 @@ mod signal;
 #[cfg(loom)]
 pub mod spinning;
 pub mod stack;
+pub mod stackcopy;
 mod sync;
 pub mod sysmon;
 
@@ -45,6 +47,7 @@ pub use proc::{
     entersyscall, exitsyscall, getg, go, gopark, goready, gosched, goyield, num_goroutine,
     preempt_check, syscall, Config, GRef,
 };
+pub use signal::async_preemptions;
 
 /// Go: throw. An unrecoverable runtime error: the whole program dies with Go's message.
 #[track_caller]

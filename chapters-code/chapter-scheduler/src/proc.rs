@@ -92,7 +92,7 @@ pub struct M {
     /// Where an idle M sleeps (Go: m.park).
     pub(crate) park: Note,
     /// What the G that just switched to g0 wants done (Go: the fn passed to mcall).
-    mcall_fn: Cell<Option<McallFn>>,
+    pub(crate) mcall_fn: Cell<Option<McallFn>>,
     /// The unlock function of the gopark in progress (Go: m.waitunlockf).
     waitunlockf: Cell<Option<*mut dyn FnMut(GRef) -> bool>>,
     /// Runtime code on a G's stack that must not be preempted holds this (Go: m.locks).
@@ -101,6 +101,8 @@ pub struct M {
     pub(crate) rand: UnsafeCell<CheapRand>,
     /// The thread, for signals (pthread_t).
     pub(crate) thread: AtomicUsize,
+    /// A preemption signal was sent and not yet handled (Go: m.signalPending).
+    pub(crate) signal_pending: AtomicBool,
     pub(crate) sched: *const Sched,
 }
 
@@ -140,7 +142,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            gomaxprocs: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            gomaxprocs: crate::maxprocs::gomaxprocs(),
             stack_size: crate::stack::DEFAULT_STACK_SIZE,
             async_preempt: true,
             schedtrace_ms: 0,
@@ -490,8 +492,9 @@ fn newproc1(sched: &Sched, pp: &P, f: Box<dyn FnOnce() + Send>) -> *mut G {
     let g = unsafe { &*gp };
     unsafe {
         *g.entry.get() = Some(f);
-        // Go: gostartcallfn. A fresh frame that "returns" into goentry.
-        *g.sched.get() = Gobuf::prepare(g.stack.hi(), goentry, gp as usize);
+        // Never run: execute starts it with arch::start (Go fakes a call frame instead, in
+        // gostartcallfn; starting directly leaves the new stack untouched until it runs).
+        *g.sched.get() = Gobuf::default();
     }
     g.preempt.store(false, Ordering::Relaxed);
     g.stackguard0
@@ -507,6 +510,7 @@ fn newproc1(sched: &Sched, pp: &P, f: Box<dyn FnOnce() + Send>) -> *mut G {
 /// Go: newproc, the `go` statement. The new G goes into runnext: it runs next on this P,
 /// before anything already queued, and the G it displaces moves to the tail.
 pub fn go<F: FnOnce() + Send + 'static>(f: F) {
+    preempt_check(); // a call to newproc passes a prologue: a safe point, as in Go
     let m = mustm("go");
     m.locks.fetch_add(1, Ordering::AcqRel); // acquirem: no preemption while we hold the P
     let sched = m.sched();
@@ -542,8 +546,15 @@ fn execute(m: &M, gp: *mut G, inherit_time: bool) {
     if !inherit_time {
         pp.schedtick.fetch_add(1, Ordering::AcqRel);
     }
-    // SAFETY: gp is runnable, owned by us now, and its context was saved or prepared.
-    unsafe { arch::switch(m.g0.get(), g.sched.get()) };
+    // SAFETY: gp is runnable and owned by us now; its context was saved by a switch, or it
+    // has never run and its stack is unused.
+    unsafe {
+        if (*g.sched.get()).sp == 0 {
+            arch::start(m.g0.get(), g.stack.hi(), goentry, gp as usize);
+        } else {
+            arch::switch(m.g0.get(), g.sched.get());
+        }
+    }
 }
 
 // ANCHOR: mcall
@@ -1012,6 +1023,7 @@ impl M {
                 0x9e37_79b9_7f4a_7c15 ^ (id as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9),
             )),
             thread: AtomicUsize::new(0),
+            signal_pending: AtomicBool::new(false),
             sched,
         }
     }

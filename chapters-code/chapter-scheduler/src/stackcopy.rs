@@ -29,7 +29,7 @@
 //! the caller's locals here), stack objects, and the CAS that real concurrency needs.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Go: `goarch.PtrSize` on amd64.
 pub const PTR_SIZE: u64 = 8;
@@ -147,19 +147,16 @@ impl SimStack {
 
 /// The next free simulated address. Stacks start where Go's heap arenas start on amd64 and are
 /// never reused, so a stale pointer into a freed stack faults instead of reading another one.
-static NEXT_STACK: AtomicU64 = AtomicU64::new(0x00c0_0000_0000);
+static NEXT_STACK: Mutex<u64> = Mutex::new(0x00c0_0000_0000);
 
 /// Allocates an `n`-byte stack at fresh, `n`-aligned addresses.
 ///
 /// Go: `runtime.stackalloc` (stack.go); only its size rule is modelled, not the pools.
 pub fn stackalloc(n: u64) -> SimStack {
     assert!(n.is_power_of_two(), "stack size not a power of 2");
-    let prev = NEXT_STACK
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
-            Some(next.next_multiple_of(n) + n)
-        })
-        .expect("the closure always returns Some");
-    let lo = prev.next_multiple_of(n);
+    let mut next = NEXT_STACK.lock().unwrap_or_else(PoisonError::into_inner);
+    let lo = next.next_multiple_of(n);
+    *next = lo + n;
     SimStack {
         lo,
         hi: lo + n,
@@ -242,7 +239,7 @@ pub struct Frame {
 
 /// A frame as the unwinder computes it from SP and the frame size.
 ///
-/// Go: `runtime.stkframe` (symtab.go): `sp`, `fp`, `varp`, `argp`.
+/// Go: `runtime.stkframe` (stkframe.go): `sp`, `fp`, `varp`, `argp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StkFrame {
     /// Index into [`G::frames`] (0 is the outermost).
@@ -386,42 +383,55 @@ impl G {
     ///
     /// Go: `runtime.unwinder` (traceback.go): `fp = sp + spdelta + PtrSize` (the return address),
     /// `varp = fp - PtrSize`, one more word down if the frame saved BP, and `argp = fp`.
-    pub fn unwind(&self) -> Vec<StkFrame> {
-        let mut out = Vec::with_capacity(self.frames.len());
+    pub fn unwinder(&self) -> impl Iterator<Item = StkFrame> + '_ {
         let mut sp = self.sched.sp;
-        for (depth, f) in self.frames.iter().enumerate().rev() {
+        self.frames.iter().enumerate().rev().map(move |(depth, f)| {
             let spdelta = if f.entered { f.func.frame_size() } else { 0 };
             let fp = sp + spdelta + PTR_SIZE;
             let mut varp = fp - PTR_SIZE;
             if varp > sp {
                 varp -= PTR_SIZE;
             }
-            out.push(StkFrame {
+            let frame = StkFrame {
                 depth,
                 sp,
                 fp,
                 varp,
                 argp: fp,
-            });
+            };
             sp = fp;
-        }
-        out
+            frame
+        })
     }
 
-    /// Where each frame's locals start (word 0), outermost frame first.
+    /// All frames, innermost first.
+    pub fn unwind(&self) -> Vec<StkFrame> {
+        self.unwinder().collect()
+    }
+
+    /// Where a frame's locals start (its word 0).
+    fn locals_base(&self, fr: &StkFrame) -> u64 {
+        fr.varp - self.frames[fr.depth].func.locals.n as u64 * PTR_SIZE
+    }
+
+    /// Where each frame's locals start, outermost frame first.
     pub fn locals_bases(&self) -> Vec<u64> {
         let mut bases = vec![0; self.frames.len()];
-        for fr in self.unwind() {
-            let n = self.frames[fr.depth].func.locals.n as u64;
-            bases[fr.depth] = fr.varp - n * PTR_SIZE;
+        for fr in self.unwinder() {
+            bases[fr.depth] = self.locals_base(&fr);
         }
         bases
     }
 
-    /// The address of local word `i` of the frame at `depth` (0 is the outermost).
+    /// The address of local word `i` of the frame at `depth` (0 is the outermost). Unwinds from
+    /// the innermost frame, so frames near the top are cheap to reach.
     pub fn local_addr(&self, depth: usize, i: usize) -> u64 {
         assert!(i < self.frames[depth].func.locals.n as usize);
-        self.locals_bases()[depth] + i as u64 * PTR_SIZE
+        let fr = self
+            .unwinder()
+            .find(|fr| fr.depth == depth)
+            .expect("depth < frames.len()");
+        self.locals_base(&fr) + i as u64 * PTR_SIZE
     }
 
     /// The frame pointers from `sched.bp` outwards, following the saved-BP links.

@@ -32,8 +32,15 @@ fn a_million_goroutines_in_waves_reuse_their_gs() {
 /// all the work starting on one P, the other Ps get it only by stealing.
 #[test]
 fn a_spawning_tree_spreads_over_every_p_by_stealing() {
-    fn node(depth: u32, wg: Arc<Wait>, threads: Arc<Mutex<HashSet<std::thread::ThreadId>>>) {
-        threads.lock().unwrap().insert(std::thread::current().id());
+    // Each thread counts itself once. (A std Mutex here would make every goroutine that
+    // finds it held block its whole M until sysmon preempts it.)
+    thread_local! {
+        static COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    fn node(depth: u32, wg: Arc<Wait>, threads: Arc<AtomicUsize>) {
+        if !COUNTED.replace(true) {
+            threads.fetch_add(1, SeqCst);
+        }
         // A little work, so that queues build up and thieves find something.
         let mut x = depth as u64;
         for i in 0..2_000u64 {
@@ -49,12 +56,11 @@ fn a_spawning_tree_spreads_over_every_p_by_stealing() {
     }
     let (threads, live) = Runtime::new(4).run(|| {
         let wg = Wait::new((1 << 14) - 1);
-        let threads = Arc::new(Mutex::new(HashSet::new()));
+        let threads = Arc::new(AtomicUsize::new(0));
         let (w, t) = (wg.clone(), threads.clone());
         go(move || node(1, w, t));
         wg.wait();
-        let n = threads.lock().unwrap().len();
-        (n, chapter_scheduler::num_goroutine())
+        (threads.load(SeqCst), chapter_scheduler::num_goroutine())
     });
     assert!(
         threads >= 2,
