@@ -1,0 +1,3 @@
+module chapteralloc
+
+go 1.27
