@@ -133,6 +133,8 @@ fn miri(ctx: &Ctx) -> Result {
         "chapter-maps",
         "-p",
         "chapter-scheduler",
+        "-p",
+        "chapter-allocator",
         "--quiet",
     ])
     .env("CARGO_TARGET_DIR", ctx.root.join("target").join("miri"))
@@ -177,6 +179,8 @@ fn aarch64(ctx: &Ctx) -> Result {
         "chapter-maps",
         "-p",
         "chapter-scheduler",
+        "-p",
+        "chapter-allocator",
     ])
     .env("CARGO_TARGET_DIR", ctx.root.join("target").join("aarch64"))
     .env("PROPTEST_CASES", "32");

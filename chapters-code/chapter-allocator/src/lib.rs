@@ -1,7 +1,14 @@
 //! # The memory allocator, as go1.27.3 builds it (in progress)
 //!
-//! So far: [`sizeclasses`], the 67 small-object size classes computed by Go's own algorithm
-//! (runtime/_mkmalloc/mksizeclasses.go) and checked against the table go1.27.3's generator
-//! prints. Spans, mcache, mcentral and mheap follow.
+//! So far:
+//! - [`sizeclasses`]: the 67 small-object size classes computed by Go's own algorithm
+//!   (runtime/_mkmalloc/mksizeclasses.go), checked against the table go1.27.3's generator
+//!   prints;
+//! - [`mspan`]: a span's alloc bits, the 64-bit allocCache with count-trailing-zeros
+//!   (nextFreeFast, nextFreeIndex), Green Tea's reserved span tail, and sweeping as the
+//!   gcmarkBits → allocBits swap.
+//!
+//! mcache, mcentral, mheap and the page allocator follow.
 
+pub mod mspan;
 pub mod sizeclasses;

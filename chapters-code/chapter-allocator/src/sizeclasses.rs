@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn every_small_size_gets_the_smallest_class_that_fits() {
         let sc = SizeClasses::new();
-        for size in 1..=MAX_SMALL_SIZE {
+        for size in (1..=MAX_SMALL_SIZE).step_by(if cfg!(miri) { 61 } else { 1 }) {
             let c = sc.size_to_class(size);
             assert!(sc.classes[c].size >= size, "{size} does not fit class {c}");
             assert!(
