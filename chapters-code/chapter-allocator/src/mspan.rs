@@ -66,6 +66,26 @@ pub fn nelems(elemsize: usize, npages: usize, noscan: bool, greentea: bool) -> u
 }
 // ANCHOR_END: nelems
 
+/// Objects per one-page span of each one-page size class, without and with pointers, in the
+/// columns of `go/spanobjects` (which measures them in real Go). 8-byte pointer-free objects
+/// go to the tiny allocator, so Go has no such span: 0.
+pub fn span_objects_csv() -> String {
+    let mut s = String::from("size,noscan_objects,scan_objects\n");
+    for c in crate::sizeclasses::make_classes()
+        .iter()
+        .skip(1)
+        .filter(|c| c.npages == 1)
+    {
+        let noscan = if c.size >= crate::sizeclasses::TINY_SIZE {
+            nelems(c.size, 1, true, true)
+        } else {
+            0
+        };
+        s += &format!("{},{},{}\n", c.size, noscan, nelems(c.size, 1, false, true));
+    }
+    s
+}
+
 /// Go: gcBits, one bit per object, in bytes, allocated in whole 64-bit blocks (newMarkBits).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GcBits(Vec<u8>);
@@ -272,6 +292,15 @@ mod tests {
         assert_eq!(nelems(576, 1, false, true), 14);
     }
     // ANCHOR_END: nelems_test
+
+    /// The counts go1.27.3 really puts in its spans, measured by `go/spanobjects`.
+    #[test]
+    fn spans_hold_as_many_objects_as_in_real_go() {
+        assert_eq!(
+            span_objects_csv(),
+            include_str!("../golden/spanobjects.csv")
+        );
+    }
 
     #[test]
     fn a_fresh_span_hands_out_every_object_once_in_order() {
