@@ -69,7 +69,6 @@ type (
 
 type change struct{ len, old, new int }
 
-
 //go:noinline
 func escape[T any](sink *[]T) []change {
 	var out []change
