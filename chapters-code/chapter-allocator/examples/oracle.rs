@@ -3,7 +3,10 @@
 //! ```console
 //! $ cargo run -q -p chapter-allocator --example oracle -- sizeclasses
 //! $ cargo run -q -p chapter-allocator --example oracle -- spanobjects
+//! $ cargo run -q -p chapter-allocator --example oracle -- tiny < golden/tiny.csv
 //! ```
+//!
+//! `tiny` reads the sizes from the first column of its input and answers every row.
 
 use chapter_allocator::mspan::span_objects_csv;
 use chapter_allocator::sizeclasses::{csv, make_classes};
@@ -12,8 +15,20 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("sizeclasses") => print!("{}", csv(&make_classes())),
         Some("spanobjects") => print!("{}", span_objects_csv()),
+        Some("tiny") => {
+            let input = std::io::read_to_string(std::io::stdin()).expect("stdin");
+            let sizes: Vec<usize> = input
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split(',').next()?.parse().ok())
+                .collect();
+            println!("size,block,offset");
+            for (n, b, o) in chapter_allocator::tiny::replay(&sizes) {
+                println!("{n},{b},{o}");
+            }
+        }
         other => {
-            eprintln!("usage: oracle sizeclasses|spanobjects (got {other:?})");
+            eprintln!("usage: oracle sizeclasses|spanobjects|tiny (got {other:?})");
             std::process::exit(2);
         }
     }

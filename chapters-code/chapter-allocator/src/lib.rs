@@ -6,9 +6,11 @@
 //!   prints;
 //! - [`mspan`]: a span's alloc bits, the 64-bit allocCache with count-trailing-zeros
 //!   (nextFreeFast, nextFreeIndex), Green Tea's reserved span tail, and sweeping as the
-//!   gcmarkBits → allocBits swap.
+//!   gcmarkBits → allocBits swap;
+//! - [`tiny`]: the tiny allocator's 16-byte blocks.
 //!
 //! mcache, mcentral, mheap and the page allocator follow.
 
 pub mod mspan;
 pub mod sizeclasses;
+pub mod tiny;
