@@ -7,10 +7,13 @@
 //! - [`mspan`]: a span's alloc bits, the 64-bit allocCache with count-trailing-zeros
 //!   (nextFreeFast, nextFreeIndex), Green Tea's reserved span tail, and sweeping as the
 //!   gcmarkBits → allocBits swap;
-//! - [`tiny`]: the tiny allocator's 16-byte blocks.
+//! - [`tiny`]: the tiny allocator's 16-byte blocks;
+//! - [`mpallocbits`]: the page allocator's per-chunk bitmaps and summaries (start, max, end),
+//!   with Go's O(log n) bit tricks for the longest free run and the first fit.
 //!
 //! mcache, mcentral, mheap and the page allocator follow.
 
+pub mod mpallocbits;
 pub mod mspan;
 pub mod sizeclasses;
 pub mod tiny;
