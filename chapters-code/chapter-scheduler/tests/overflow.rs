@@ -3,9 +3,10 @@
 //! A goroutine that recurses forever dies the way a Go program does — Go's message, exit
 //! status 2 — not with a bare segmentation fault (golden/stackoverflow.txt).
 
+mod common;
 use chapter_scheduler::{go, gopark, Runtime, WaitReason};
+use common::this_test_binary;
 use std::hint::black_box;
-use std::process::Command;
 
 /// A frame of a few hundred bytes that the optimizer can neither drop (black_box) nor turn
 /// into a loop (the result of the call is used).
@@ -81,20 +82,4 @@ fn a_wild_pointer_is_still_a_segmentation_fault() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGSEGV), "{:?}", out.status);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("stack overflow"));
-}
-
-/// This test binary, to run again as a child process. Under qemu-user (the aarch64 tests on
-/// an x86_64 host, see .cargo/config.toml) the kernel cannot run an arm64 binary by itself,
-/// so the child goes through the same qemu.
-fn this_test_binary() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let emulated = cfg!(target_arch = "aarch64")
-        && std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.contains("vendor_id"));
-    if emulated {
-        let mut c = Command::new("qemu-aarch64");
-        c.args(["-L", "/usr/aarch64-linux-gnu"]).arg(exe);
-        c
-    } else {
-        Command::new(exe)
-    }
 }

@@ -3,10 +3,12 @@
 //! Asynchronous preemption (Go 1.14+): sysmon's SIGURG stops a goroutine that never reaches
 //! a safe point — the same three observations as the golden Go program (go/preempt).
 
+mod common;
 use chapter_scheduler::{async_preemptions, go, gosched, Config, Runtime};
+use common::this_test_binary;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -741,20 +743,4 @@ fn every_register_and_the_red_zone_survive_preemption() {
         assert_eq!(*fail, 0, "a register changed under preemption (1 flags, 2 GPR, 3 red zone, 4 vector, 5 FP control, 6 opmask)");
     }
     assert!(preempted >= WANT, "only {preempted} preemptions in 60 s");
-}
-
-/// This test binary, to run again as a child process. Under qemu-user (the aarch64 tests on
-/// an x86_64 host, see .cargo/config.toml) the kernel cannot run an arm64 binary by itself,
-/// so the child goes through the same qemu.
-fn this_test_binary() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let emulated = cfg!(target_arch = "aarch64")
-        && std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.contains("vendor_id"));
-    if emulated {
-        let mut c = Command::new("qemu-aarch64");
-        c.args(["-L", "/usr/aarch64-linux-gnu"]).arg(exe);
-        c
-    } else {
-        Command::new(exe)
-    }
 }
