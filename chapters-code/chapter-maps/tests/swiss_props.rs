@@ -6,10 +6,11 @@ use std::collections::{HashMap, HashSet};
 
 /// Under miri (which checks the unsafe code, about 1000x slower) runs are shorter: a few ops
 /// still reach grows and splits, and the full-size runs happen in the ordinary test run.
-const OPS: usize = if cfg!(miri) { 40 } else { 200 };
+const OPS: usize = if cfg!(miri) { 24 } else { 200 };
+const STR_OPS: usize = if cfg!(miri) { 60 } else { 300 };
 /// The longest run of one range op. Under miri a run of 40 ops with several 1500-key ranges
-/// took over a quarter of an hour; 150 keys still make a table grow and split.
-const RANGE: u16 = if cfg!(miri) { 150 } else { 1500 };
+/// took over a quarter of an hour; 64 keys still make a small map grow into a table.
+const RANGE: u16 = if cfg!(miri) { 64 } else { 1500 };
 const CURSOR_STEPS: usize = if cfg!(miri) { 40 } else { 300 };
 
 fn cases(n: u32) -> ProptestConfig {
@@ -86,7 +87,7 @@ proptest! {
     // ANCHOR_END: props_vs_std
 
     #[test]
-    fn string_keys_agree_with_std_hashmap(ops in prop::collection::vec((0..400u32, any::<bool>()), 0..300)) {
+    fn string_keys_agree_with_std_hashmap(ops in prop::collection::vec((0..400u32, any::<bool>()), 0..STR_OPS)) {
         let mut ours: SwissMap<String, u32> = SwissMap::new();
         let mut std: HashMap<String, u32> = HashMap::new();
         for (k, insert) in ops {
