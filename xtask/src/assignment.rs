@@ -148,6 +148,20 @@ fn standalone_manifest(ctx: &Ctx, src: &Path) -> Result<String> {
             }
         } else if t == "[lints]" || t == "workspace = true" {
             continue;
+        } else if let Some((before, rest)) = line.split_once("path = \"") {
+            // A path dependency on another chapter crate: the starter lives elsewhere, so point
+            // it at the book's copy of that crate.
+            let (rel, after) = rest
+                .split_once('"')
+                .ok_or(format!("unterminated path in `{line}`"))?;
+            let abs = src
+                .join(rel)
+                .canonicalize()
+                .map_err(|e| format!("{line}: {e}"))?;
+            out.push_str(&format!(
+                "{before}path = {:?}{after}\n",
+                abs.display().to_string()
+            ));
         } else {
             out.push_str(line);
             out.push('\n');

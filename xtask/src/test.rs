@@ -122,6 +122,8 @@ fn loom(ctx: &Ctx) -> Result {
         "chapter-maps",
         "-p",
         "chapter-scheduler",
+        "-p",
+        "chapter-allocator",
         "--lib",
         "--",
         "loom_",

@@ -4,9 +4,11 @@
 //! $ cargo run -q -p chapter-allocator --example oracle -- sizeclasses
 //! $ cargo run -q -p chapter-allocator --example oracle -- spanobjects
 //! $ cargo run -q -p chapter-allocator --example oracle -- tiny < golden/tiny.csv
+//! $ cargo run -q -p chapter-allocator --example oracle -- memstats < golden/memstats.csv
 //! ```
 //!
-//! `tiny` reads the sizes from the first column of its input and answers every row.
+//! `tiny` and `memstats` read their cases from the first columns of their input and answer
+//! every row.
 
 use chapter_allocator::mspan::span_objects_csv;
 use chapter_allocator::sizeclasses::{csv, make_classes};
@@ -27,8 +29,12 @@ fn main() {
                 println!("{n},{b},{o}");
             }
         }
+        Some("memstats") => {
+            let input = std::io::read_to_string(std::io::stdin()).expect("stdin");
+            print!("{}", chapter_allocator::malloc::memstats_csv(&input));
+        }
         other => {
-            eprintln!("usage: oracle sizeclasses|spanobjects|tiny (got {other:?})");
+            eprintln!("usage: oracle sizeclasses|spanobjects|tiny|memstats (got {other:?})");
             std::process::exit(2);
         }
     }

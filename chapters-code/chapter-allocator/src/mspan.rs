@@ -10,11 +10,13 @@
 //! Addresses here are plain numbers: the algorithms need the span's base, not its memory, so
 //! they run (and are tested) without mapping anything.
 
-use crate::sizeclasses::{div_magic, object_index, SizeClasses, PAGE_SIZE};
+use crate::sizeclasses::{
+    div_magic, object_index, CLASS_TABLE, MIN_SIZE_FOR_MALLOC_HEADER, NUM_SIZE_CLASSES, PAGE_SIZE,
+};
+use crate::sync::{AtomicUsize, Ordering};
 
-/// Go: gc.MinSizeForMallocHeader. Objects up to this size keep their pointer bitmap in the
-/// span; bigger ones carry an 8-byte header instead.
-pub const MIN_SIZE_FOR_MALLOC_HEADER: usize = 8 * 64;
+/// Go: maxObjsPerSpan. A span of 8-byte objects on one page.
+pub const MAX_OBJS_PER_SPAN: usize = PAGE_SIZE / 8;
 
 /// Go: unsafe.Sizeof(spanInlineMarkBits{}) (mgcmark_greenteagc.go): 63 scan bytes, an
 /// ownership byte, 63 mark bytes and the span class.
@@ -39,12 +41,12 @@ impl SpanClass {
 
 // ANCHOR: nelems
 /// Go: heapBitsInSpan (mbitmap.go).
-pub fn heap_bits_in_span(size: usize) -> bool {
+pub const fn heap_bits_in_span(size: usize) -> bool {
     size <= MIN_SIZE_FOR_MALLOC_HEADER
 }
 
 /// Go: gcUsesSpanInlineMarkBits (mgcmark_greenteagc.go).
-pub fn gc_uses_span_inline_mark_bits(size: usize) -> bool {
+pub const fn gc_uses_span_inline_mark_bits(size: usize) -> bool {
     heap_bits_in_span(size) && size >= 16
 }
 
@@ -53,7 +55,7 @@ pub fn gc_uses_span_inline_mark_bits(size: usize) -> bool {
 /// inline mark bits (128 bytes), and scan spans also to the pointer bitmap (1 bit per word).
 /// The generator's table, which counts whole spans, says 512 objects of 16 bytes; a real
 /// noscan span holds 504, and a scan span 496.
-pub fn nelems(elemsize: usize, npages: usize, noscan: bool, greentea: bool) -> usize {
+pub const fn nelems(elemsize: usize, npages: usize, noscan: bool, greentea: bool) -> usize {
     let nbytes = npages * PAGE_SIZE;
     let mut reserve = 0;
     if greentea && gc_uses_span_inline_mark_bits(elemsize) {
@@ -65,6 +67,17 @@ pub fn nelems(elemsize: usize, npages: usize, noscan: bool, greentea: bool) -> u
     (nbytes - reserve) / elemsize
 }
 // ANCHOR_END: nelems
+
+/// Objects in a noscan span of each class, as the heap builds them.
+pub const NELEMS_NOSCAN: [u16; NUM_SIZE_CLASSES] = {
+    let mut t = [0; NUM_SIZE_CLASSES];
+    let mut c = 1;
+    while c < NUM_SIZE_CLASSES {
+        t[c] = nelems(CLASS_TABLE[c].size, CLASS_TABLE[c].npages, true, true) as u16;
+        c += 1;
+    }
+    t
+};
 
 /// Objects per one-page span of each one-page size class, without and with pointers, in the
 /// columns of `go/spanobjects` (which measures them in real Go). 8-byte pointer-free objects
@@ -86,13 +99,24 @@ pub fn span_objects_csv() -> String {
     s
 }
 
-/// Go: gcBits, one bit per object, in bytes, allocated in whole 64-bit blocks (newMarkBits).
+/// Go: gcBits, one bit per object. Go allocates them from gcBits arenas so that sweeping
+/// swaps two pointers; here each span keeps two fixed arrays, big enough for the largest
+/// object count, and sweeping swaps them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GcBits(Vec<u8>);
+pub struct GcBits([u8; MAX_OBJS_PER_SPAN / 8]);
+
+impl Default for GcBits {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl GcBits {
-    pub fn new(nelems: usize) -> GcBits {
-        GcBits(vec![0; nelems.div_ceil(64) * 8])
+    pub const fn new() -> GcBits {
+        GcBits([0; MAX_OBJS_PER_SPAN / 8])
+    }
+    pub fn clear(&mut self, i: usize) {
+        self.0[i / 8] &= !(1 << (i % 8));
     }
     pub fn is_set(&self, i: usize) -> bool {
         self.0[i / 8] & (1 << (i % 8)) != 0
@@ -109,8 +133,12 @@ impl GcBits {
     }
 }
 
-/// A span of small objects. Go: mspan (only the fields allocation and sweeping use).
-#[derive(Clone, Debug)]
+/// The low bit of [`MSpan::freed`]: the span is full and in no set, so whoever frees into it
+/// first must hand it back to its mcentral.
+pub const FREED_FULL: usize = 1;
+
+/// A span. Go: mspan (the fields allocation and sweeping use).
+#[derive(Debug)]
 pub struct MSpan {
     pub base: usize,
     pub npages: usize,
@@ -124,27 +152,67 @@ pub struct MSpan {
     pub alloc_bits: GcBits,
     pub gcmark_bits: GcBits,
     pub alloc_count: u16,
+    /// Go: allocCountBeforeCache. allocCount when an mcache took the span, so the mcache can
+    /// count its allocations when it gives the span back.
+    pub alloc_count_before_cache: u16,
     pub div_mul: u32,
+    /// Go: sweepgen, relative to the heap's: sg = swept, sg+3 = cached by an mcache, swept.
+    pub sweepgen: u32,
+    /// Go: needzero. The memory may hold old data (it was freed, not returned to the OS).
+    pub needzero: bool,
+    /// Objects freed since the last sweep, a list linked through the objects, plus the
+    /// [`FREED_FULL`] flag in the low bit. Any thread pushes; the span's owner sweeps them in.
+    /// (Go finds dead objects by marking; here the program says so. See [`MSpan::sweep_freed`].)
+    pub freed: AtomicUsize,
 }
 
 impl MSpan {
     /// Go: mheap.initSpan for a small-object span.
-    pub fn new(sc: &SizeClasses, base: usize, spanclass: SpanClass) -> MSpan {
-        let class = sc.classes[spanclass.sizeclass()];
+    pub fn new(base: usize, spanclass: SpanClass) -> MSpan {
+        let class = CLASS_TABLE[spanclass.sizeclass()];
         let n = nelems(class.size, class.npages, spanclass.noscan(), true);
+        MSpan::init(base, class.npages, spanclass, class.size, n)
+    }
+
+    /// Go: mheap.initSpan for a large object: one object, the whole span (span class 0).
+    pub fn new_large(base: usize, npages: usize, noscan: bool) -> MSpan {
+        MSpan::init(
+            base,
+            npages,
+            SpanClass::new(0, noscan),
+            npages * PAGE_SIZE,
+            1,
+        )
+    }
+
+    fn init(base: usize, npages: usize, spanclass: SpanClass, elemsize: usize, n: usize) -> MSpan {
         MSpan {
             base,
-            npages: class.npages,
+            npages,
             spanclass,
-            elemsize: class.size,
+            elemsize,
             nelems: n as u16,
             freeindex: 0,
             alloc_cache: !0, // all free
-            alloc_bits: GcBits::new(n),
-            gcmark_bits: GcBits::new(n),
+            alloc_bits: GcBits::new(),
+            gcmark_bits: GcBits::new(),
             alloc_count: 0,
-            div_mul: div_magic(class.size),
+            alloc_count_before_cache: 0,
+            // Go: a large span has divMul 0 (its one object is at base).
+            div_mul: if spanclass.sizeclass() == 0 {
+                0
+            } else {
+                div_magic(elemsize)
+            },
+            sweepgen: 0,
+            needzero: false,
+            freed: AtomicUsize::new(0),
         }
+    }
+
+    /// One past the last object (Go: limit).
+    pub fn limit(&self) -> usize {
+        self.base + self.nelems as usize * self.elemsize
     }
 
     /// The address of object `i`.
@@ -166,6 +234,13 @@ impl MSpan {
     /// Go: nextFreeFast (malloc.go). The allocation fast path: the next free object in the
     /// current 64-bit window, or None if the window is used up (the slow path refills it).
     pub fn next_free_fast(&mut self) -> Option<usize> {
+        self.next_free_fast_sized(self.elemsize)
+    }
+
+    /// nextFreeFast with the object size as a parameter: a caller that knows it at compile
+    /// time (a size-specialised malloc) gets the multiply folded into a shift or constant.
+    #[inline(always)]
+    pub fn next_free_fast_sized(&mut self, elemsize: usize) -> Option<usize> {
         // ANCHOR: solution-next_free_fast
         let the_bit = self.alloc_cache.trailing_zeros() as u16; // a free object in the window?
         if the_bit < 64 {
@@ -178,7 +253,7 @@ impl MSpan {
                 self.alloc_cache >>= the_bit + 1;
                 self.freeindex = freeidx;
                 self.alloc_count += 1;
-                return Some(self.object(result as usize));
+                return Some(self.base + result as usize * elemsize);
             }
         }
         None
@@ -254,14 +329,80 @@ impl MSpan {
     pub fn sweep(&mut self) -> usize {
         let live = self.gcmark_bits.count();
         let freed = self.alloc_count as usize - live;
-        self.alloc_bits =
-            std::mem::replace(&mut self.gcmark_bits, GcBits::new(self.nelems as usize));
+        std::mem::swap(&mut self.alloc_bits, &mut self.gcmark_bits);
+        self.gcmark_bits = GcBits::new();
         self.freeindex = 0;
         self.refill_alloc_cache(0);
         self.alloc_count = live as u16;
         freed
     }
     // ANCHOR_END: sweep
+
+    // ANCHOR: sweep_freed
+    /// Sweep in the objects freed since the last sweep. Go has no free: the GC marks what is
+    /// live and sweep frees the rest. An explicit free is the same verdict given early, so
+    /// the mark bits are "allocated, minus freed", and [`sweep`](Self::sweep) swaps them in.
+    /// Only the span's owner may call this. Returns the objects freed.
+    ///
+    /// Objects below `freeindex` are allocated whatever their alloc bit says (allocation only
+    /// moves freeindex); from freeindex on, the alloc bits say.
+    pub fn sweep_freed(&mut self) -> usize {
+        let mut p = self.freed.swap(0, Ordering::Acquire) & !FREED_FULL;
+        if p == 0 {
+            return 0;
+        }
+        for i in 0..self.nelems as usize {
+            if i < self.freeindex as usize || self.alloc_bits.is_set(i) {
+                self.gcmark_bits.set(i);
+            }
+        }
+        while p != 0 {
+            let i = self.obj_index(p);
+            if p < self.base
+                || i >= self.nelems as usize
+                || self.object(i) != p
+                || !self.gcmark_bits.is_set(i)
+            {
+                crate::throw("free of an object that is not allocated (double free?)");
+            }
+            self.gcmark_bits.clear(i);
+            // SAFETY: a freed object's first word links the list (see free_remote).
+            p = unsafe { *(p as *const usize) };
+        }
+        self.sweep()
+    }
+    // ANCHOR_END: sweep_freed
+
+    // ANCHOR: free_remote
+    /// Free object `p` of this span from any thread: push it on the span's freed list. True
+    /// if the span was full and in no set: the caller must hand it back to its mcentral
+    /// (exactly one freer sees this, because the flag is cleared by the same CAS).
+    ///
+    /// # Safety
+    /// `p` is an allocated object of this span that nobody uses any more.
+    pub unsafe fn free_remote(&self, p: usize) -> bool {
+        let mut old = self.freed.load(Ordering::Relaxed);
+        loop {
+            // SAFETY: the object is dead and at least a word long: its first word links.
+            unsafe { *(p as *mut usize) = old & !FREED_FULL };
+            match self
+                .freed
+                .compare_exchange_weak(old, p, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return old & FREED_FULL != 0,
+                Err(now) => old = now,
+            }
+        }
+    }
+
+    /// The owner gives up a full span: set [`FREED_FULL`] unless frees are already pending,
+    /// in which case the owner must sweep them in (returns false) instead of letting go.
+    pub fn try_mark_full(&self) -> bool {
+        self.freed
+            .compare_exchange(0, FREED_FULL, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    }
+    // ANCHOR_END: free_remote
 }
 
 #[cfg(test)]
@@ -275,7 +416,7 @@ mod tests {
     const MAX_ALLOCS: usize = if cfg!(miri) { 300 } else { 1100 };
 
     fn span(class: usize, noscan: bool) -> MSpan {
-        MSpan::new(&SizeClasses::new(), 1 << 30, SpanClass::new(class, noscan))
+        MSpan::new(1 << 30, SpanClass::new(class, noscan))
     }
 
     // ANCHOR: nelems_test
@@ -361,4 +502,73 @@ mod tests {
         }
         // ANCHOR_END: prop_cycles
     }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::atomic::AtomicU8;
+    use loom::sync::Arc;
+
+    /// Where the span ended up: given back partial by its owner, or by the freer.
+    const OWNER_PARTIAL: u8 = 1;
+    const FREER_PARTIAL: u8 = 2;
+
+    // ANCHOR: loom_handoff
+    /// The owner of a full span gives it up while another thread frees one of its objects.
+    /// Either the owner sees the free and gives the span back partial, or the freer finds the
+    /// FREED_FULL flag and takes the span over: never both, and the free is never lost (a
+    /// lost free would leave a full span in no set, with a free object nobody can reach).
+    #[test]
+    fn loom_full_span_hand_off() {
+        loom::model(|| {
+            // Class 66: two 28672-byte objects in 7 pages.
+            let mem: &'static mut [u64] =
+                Box::leak(vec![0u64; 7 * PAGE_SIZE / 8].into_boxed_slice());
+            let mut s = MSpan::new(mem.as_mut_ptr() as usize, SpanClass::new(66, true));
+            let (a, _b) = (s.alloc().unwrap(), s.alloc().unwrap());
+            assert_eq!(s.alloc(), None, "full");
+            let span = Box::into_raw(Box::new(s)) as usize;
+            let home = Arc::new(AtomicU8::new(0));
+
+            let freer = {
+                let home = home.clone();
+                loom::thread::spawn(move || {
+                    let s = span as *mut MSpan;
+                    // SAFETY: object a is allocated and dead; the span outlives both threads.
+                    if unsafe { (*s).free_remote(a) } {
+                        // We took the span over: it is ours to sweep.
+                        let s = unsafe { &mut *s };
+                        assert_eq!(s.sweep_freed(), 1);
+                        assert!(home.swap(FREER_PARTIAL, Ordering::Relaxed) == 0);
+                    }
+                })
+            };
+            // The owner: mcentral.uncacheSpan.
+            {
+                let s = unsafe { &mut *(span as *mut MSpan) };
+                loop {
+                    s.sweep_freed();
+                    if s.alloc_count < s.nelems {
+                        assert!(home.swap(OWNER_PARTIAL, Ordering::Relaxed) == 0);
+                        break;
+                    }
+                    if s.try_mark_full() {
+                        break;
+                    }
+                }
+            }
+            freer.join().unwrap();
+            let s = unsafe { &mut *(span as *mut MSpan) };
+            assert_ne!(home.load(Ordering::Relaxed), 0, "the free was lost");
+            assert_eq!(s.alloc_count, 1);
+            assert_eq!(s.freed.load(Ordering::Relaxed), 0);
+            // SAFETY: both threads are done with the span and its memory.
+            unsafe {
+                drop(Box::from_raw(span as *mut MSpan));
+                drop(Box::from_raw(mem as *mut [u64]));
+            }
+        });
+    }
+    // ANCHOR_END: loom_handoff
 }

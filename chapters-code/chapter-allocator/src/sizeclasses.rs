@@ -20,6 +20,12 @@ pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 pub const TINY_SIZE: usize = 16;
 /// Class 0 is "large"; classes 1..=67 are small.
 pub const NUM_SIZE_CLASSES: usize = 68;
+/// The type pointer that heads a pointerful object too big for in-span heap bits (Go 1.22
+/// "malloc headers"; Go: gc.MallocHeaderSize).
+pub const MALLOC_HEADER_SIZE: usize = 8;
+/// Pointerful objects above this size carry a malloc header (Go: gc.MinSizeForMallocHeader =
+/// PtrSize * PtrBits = 8 * 64 on 64-bit platforms).
+pub const MIN_SIZE_FOR_MALLOC_HEADER: usize = 8 * 64;
 
 /// One size class: the largest object size it holds and the pages of one span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -32,9 +38,11 @@ pub struct Class {
 /// Go: makeClasses. Walk the sizes in steps of the current alignment; give each the fewest
 /// pages that waste at most 1/8 of the span; merge a size into the previous class when both
 /// fit the same number of objects in the same pages; finally grow each class to the largest
-/// size that still fits that many objects.
-pub fn make_classes() -> Vec<Class> {
-    let mut classes = vec![Class::default()]; // class 0: large objects
+/// size that still fits that many objects. A `const fn`: the compiler runs it, the way Go
+/// runs mksizeclasses.go to write sizeclasses.go.
+pub const fn make_classes() -> [Class; NUM_SIZE_CLASSES] {
+    let mut classes = [Class { size: 0, npages: 0 }; NUM_SIZE_CLASSES]; // class 0: large
+    let mut n = 1; // classes so far
     let mut align = MIN_HEAP_ALIGN;
     let mut size = align;
     while size <= MAX_SMALL_SIZE {
@@ -54,32 +62,36 @@ pub fn make_classes() -> Vec<Class> {
             allocsize += PAGE_SIZE;
         }
         let npages = allocsize / PAGE_SIZE;
-        let prev = *classes.last().unwrap();
-        if classes.len() > 1 && npages == prev.npages && allocsize / size == allocsize / prev.size {
+        let prev = classes[n - 1];
+        if n > 1 && npages == prev.npages && allocsize / size == allocsize / prev.size {
             // Same span, same object count: one bigger class does the job of two.
-            classes.last_mut().unwrap().size = size;
+            classes[n - 1].size = size;
         } else {
-            classes.push(Class { size, npages });
+            assert!(n < NUM_SIZE_CLASSES, "number of size classes has changed");
+            classes[n] = Class { size, npages };
+            n += 1;
         }
         size += align;
     }
+    assert!(n == NUM_SIZE_CLASSES, "number of size classes has changed");
     // Use all of the span: the largest size that fits as many objects, kept a multiple of
     // LARGE_SIZE_DIV so that the size-to-class lookup still works.
-    for c in classes.iter_mut().skip(1) {
+    let mut i = 1;
+    while i < n {
+        let c = &mut classes[i];
         let psize = c.npages * PAGE_SIZE;
         let new_size = (psize / (psize / c.size)) & !(LARGE_SIZE_DIV - 1);
         if new_size > c.size {
             c.size = new_size;
         }
+        i += 1;
     }
-    assert_eq!(
-        classes.len(),
-        NUM_SIZE_CLASSES,
-        "number of size classes has changed"
-    );
     classes
 }
 // ANCHOR_END: make_classes
+
+/// The generated table (Go: gc.SizeClassToSize and gc.SizeClassToNPages).
+pub const CLASS_TABLE: [Class; NUM_SIZE_CLASSES] = make_classes();
 
 // ANCHOR: div_magic
 /// Go: SizeClassToDivMagic. `offset / size` as a 32-bit multiply and shift: the object index
@@ -156,25 +168,39 @@ pub fn csv(classes: &[Class]) -> String {
 /// The lookup tables Go generates next to the classes.
 #[derive(Clone, Debug)]
 pub struct SizeClasses {
-    pub classes: Vec<Class>,
+    pub classes: [Class; NUM_SIZE_CLASSES],
     /// Go: SizeToSizeClass8, indexed by (size + 7) / 8 for sizes up to 1024.
-    pub size_to_class8: Vec<u8>,
+    pub size_to_class8: [u8; SMALL_SIZE_MAX / SMALL_SIZE_DIV + 1],
     /// Go: SizeToSizeClass128, indexed by (size - 1024 + 127) / 128 up to 32 KiB.
-    pub size_to_class128: Vec<u8>,
+    pub size_to_class128: [u8; (MAX_SMALL_SIZE - SMALL_SIZE_MAX) / LARGE_SIZE_DIV + 1],
+}
+
+/// The smallest class holding `size` bytes.
+const fn smallest(classes: &[Class; NUM_SIZE_CLASSES], size: usize) -> u8 {
+    let mut c = 0;
+    while classes[c].size < size {
+        c += 1;
+    }
+    c as u8
 }
 
 // ANCHOR: size_to_class
 impl SizeClasses {
     /// Go: printClasses' lookup tables: for every step, the smallest class that fits.
-    pub fn new() -> SizeClasses {
+    pub const fn new() -> SizeClasses {
         let classes = make_classes();
-        let smallest = |size: usize| classes.iter().position(|c| c.size >= size).unwrap() as u8;
-        let size_to_class8 = (0..=SMALL_SIZE_MAX / SMALL_SIZE_DIV)
-            .map(|i| smallest(i * SMALL_SIZE_DIV))
-            .collect();
-        let size_to_class128 = (0..=(MAX_SMALL_SIZE - SMALL_SIZE_MAX) / LARGE_SIZE_DIV)
-            .map(|i| smallest(SMALL_SIZE_MAX + i * LARGE_SIZE_DIV))
-            .collect();
+        let mut size_to_class8 = [0; SMALL_SIZE_MAX / SMALL_SIZE_DIV + 1];
+        let mut i = 0;
+        while i < size_to_class8.len() {
+            size_to_class8[i] = smallest(&classes, i * SMALL_SIZE_DIV);
+            i += 1;
+        }
+        let mut size_to_class128 = [0; (MAX_SMALL_SIZE - SMALL_SIZE_MAX) / LARGE_SIZE_DIV + 1];
+        let mut i = 0;
+        while i < size_to_class128.len() {
+            size_to_class128[i] = smallest(&classes, SMALL_SIZE_MAX + i * LARGE_SIZE_DIV);
+            i += 1;
+        }
         SizeClasses {
             classes,
             size_to_class8,
@@ -184,7 +210,7 @@ impl SizeClasses {
 
     /// The size class of a small allocation of `size` bytes (1..=32768). Go: the lookup at
     /// the top of mallocgc's small path.
-    pub fn size_to_class(&self, size: usize) -> usize {
+    pub const fn size_to_class(&self, size: usize) -> usize {
         debug_assert!(size <= MAX_SMALL_SIZE);
         if size <= SMALL_SIZE_MAX - 8 {
             self.size_to_class8[size.div_ceil(SMALL_SIZE_DIV)] as usize
@@ -201,7 +227,7 @@ impl SizeClasses {
 
     /// Go: roundupsize (msize.go, without the malloc header): the bytes an allocation of
     /// `size` really gets — its class's size, or whole pages for a large object.
-    pub fn roundupsize(&self, size: usize) -> usize {
+    pub const fn roundupsize(&self, size: usize) -> usize {
         if size <= MAX_SMALL_SIZE {
             self.classes[self.size_to_class(size)].size
         } else {
@@ -211,11 +237,50 @@ impl SizeClasses {
 }
 // ANCHOR_END: size_to_class
 
+/// The tables, computed at compile time.
+pub static SIZE_CLASSES: SizeClasses = SizeClasses::new();
+
+/// The size class of a small allocation (see [`SizeClasses::size_to_class`]).
+#[inline(always)]
+pub const fn size_to_class(size: usize) -> usize {
+    SIZE_CLASSES.size_to_class(size)
+}
+
 impl Default for SizeClasses {
     fn default() -> Self {
         SizeClasses::new()
     }
 }
+
+/// The tables, shared: what the rest of the runtime (and other chapters' crates) look
+/// sizes up in.
+pub fn size_classes() -> &'static SizeClasses {
+    &SIZE_CLASSES
+}
+
+// ANCHOR: roundupsize
+/// How many bytes `mallocgc(size)` really hands out, minus the malloc header when it adds one.
+///
+/// Go: `runtime.roundupsize` (runtime/msize.go). `noscan` says the object holds no pointers.
+/// A pointerful object over 512 bytes carries an 8-byte type header inside its block, so the
+/// caller gets 8 bytes less than the class size. Large objects round up to whole 8 KiB pages.
+pub fn roundupsize(size: usize, noscan: bool) -> usize {
+    let mut req = size;
+    if req <= MAX_SMALL_SIZE - MALLOC_HEADER_SIZE {
+        if !noscan && req > MIN_SIZE_FOR_MALLOC_HEADER {
+            req += MALLOC_HEADER_SIZE;
+        }
+        let header = req - size; // 0 or MALLOC_HEADER_SIZE
+        let sc = size_classes();
+        return sc.classes[sc.size_to_class(req)].size - header;
+    }
+    // Large object: whole pages; on overflow Go returns the size unchanged.
+    match req.checked_add(PAGE_SIZE - 1) {
+        Some(r) => r & !(PAGE_SIZE - 1),
+        None => size,
+    }
+}
+// ANCHOR_END: roundupsize
 
 #[cfg(test)]
 mod tests {
@@ -270,5 +335,36 @@ mod tests {
         assert_eq!(sc.roundupsize(32768), 32768);
         assert_eq!(sc.roundupsize(32769), 40960, "large: whole 8 KiB pages");
         assert_eq!(sc.size_to_class(TINY_SIZE), 2, "Go: TinySizeClass");
+    }
+
+    #[test]
+    fn the_shared_table_is_the_generated_one() {
+        let sc = size_classes();
+        assert_eq!(sc.classes, make_classes());
+        assert_eq!(sc.classes, CLASS_TABLE);
+    }
+
+    #[test]
+    fn roundupsize_adds_and_hides_the_malloc_header() {
+        assert_eq!(roundupsize(1, true), 8);
+        assert_eq!(roundupsize(24, true), 24);
+        assert_eq!(roundupsize(25, true), 32);
+        // 520 pointer-free bytes fit the 576 class; with pointers the header makes it 528 → 576 - 8.
+        assert_eq!(roundupsize(520, true), 576);
+        assert_eq!(roundupsize(520, false), 568);
+        // At exactly 512 no header is needed.
+        assert_eq!(roundupsize(512, false), 512);
+        assert_eq!(roundupsize(32768, true), 32768);
+        assert_eq!(roundupsize(32769, true), 40960);
+        assert_eq!(roundupsize(usize::MAX, true), usize::MAX);
+    }
+
+    #[test]
+    fn roundupsize_without_pointers_is_the_class_size() {
+        let sc = size_classes();
+        let step = if cfg!(miri) { 61 } else { 1 };
+        for size in (1..=MAX_SMALL_SIZE + 2 * PAGE_SIZE).step_by(step) {
+            assert_eq!(roundupsize(size, true), sc.roundupsize(size), "size {size}");
+        }
     }
 }

@@ -46,6 +46,24 @@ impl Tiny {
     // ANCHOR_END: tiny_alloc
 }
 
+/// The 16-byte blocks a fresh mcache's tiny allocator takes for `sizes`: what HeapAlloc
+/// counts for them (`go/memstats` measures it).
+pub fn blocks_for(sizes: &[usize]) -> usize {
+    let mut blocks = 0;
+    let mut new_block = || {
+        blocks += 1;
+        blocks * MAX_TINY_SIZE
+    };
+    let mut t = Tiny {
+        tiny: None,
+        tinyoffset: 0,
+    };
+    for &n in sizes {
+        t.alloc(n, &mut new_block);
+    }
+    blocks
+}
+
 /// Replays a sequence of sizes the way `go/tiny` does: start in a fresh block with one byte
 /// used, and report each object's block (numbered in order of first use) and offset.
 pub fn replay(sizes: &[usize]) -> Vec<(usize, usize, usize)> {

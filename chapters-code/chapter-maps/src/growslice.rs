@@ -7,7 +7,7 @@
 //! (`runtime.growsliceBuf`). Only capacities are modelled: the bytes themselves live in a `Vec`
 //! in Rust, and what this chapter teaches is *which* capacity Go picks and why.
 
-use crate::sizeclasses::roundupsize;
+use chapter_allocator::sizeclasses::roundupsize;
 
 /// Go: `maxAlloc` on 64-bit Linux: 2^48 bytes (`heapAddrBits` = 48).
 pub const MAX_ALLOC: usize = 1 << 48;

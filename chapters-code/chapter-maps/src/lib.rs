@@ -10,7 +10,6 @@
 
 pub mod bucket;
 pub mod growslice;
-pub mod sizeclasses;
 pub mod swiss;
 mod sync;
 pub mod testing;

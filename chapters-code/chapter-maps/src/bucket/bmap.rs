@@ -10,7 +10,7 @@
 
 use std::mem::{self, MaybeUninit};
 
-use crate::sizeclasses::roundupsize;
+use chapter_allocator::sizeclasses::roundupsize;
 
 /// log2 of the slots in a bucket. Go: `abi.MapBucketCountBits`.
 pub const BUCKET_CNT_BITS: u32 = 3;
