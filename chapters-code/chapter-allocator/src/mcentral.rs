@@ -69,11 +69,11 @@ impl MCentral {
     // ANCHOR: uncache_span
     /// Go: mcentral.uncacheSpan. An mcache gives a span back: sweep in what was freed; an
     /// empty span goes back to the heap, a partial one to the swept set, a full one to no
-    /// set unless a free is already pending (then sweep again).
+    /// set unless a free is already pending (then sweep again). True if it went to the heap.
     ///
     /// # Safety
     /// `s` is a span of this class that the caller owns and gives up.
-    pub unsafe fn uncache_span(&self, heap: &MHeap, s: *mut MSpan) {
+    pub unsafe fn uncache_span(&self, heap: &MHeap, s: *mut MSpan) -> bool {
         // SAFETY: the caller owns the span.
         let span = unsafe { &mut *s };
         let sg = heap.sweepgen();
@@ -84,14 +84,14 @@ impl MCentral {
             if span.alloc_count == 0 {
                 // SAFETY: empty and ours: nobody can reach its objects.
                 unsafe { heap.free_span(s) };
-                return;
+                return true;
             }
             if span.alloc_count < span.nelems {
                 self.partial_swept(sg).push(s);
-                return;
+                return false;
             }
             if span.try_mark_full() {
-                return; // the next free into it hands it back
+                return false; // the next free into it hands it back
             }
         }
     }

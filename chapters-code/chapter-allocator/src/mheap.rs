@@ -25,6 +25,8 @@ pub const HEAP_ARENA_BYTES: usize = 64 << 20;
 pub const PAGES_PER_ARENA: usize = HEAP_ARENA_BYTES / PAGE_SIZE;
 /// Arenas in the region.
 pub const NUM_ARENAS: usize = 1 << (HEAP_ADDR_BITS - 26);
+/// Go: spanBudget (mcentral.go): how many spans one search may sweep.
+pub const SPAN_BUDGET: usize = 100;
 /// Go: numSpanClasses.
 pub const NUM_SPAN_CLASSES: usize = NUM_SIZE_CLASSES << 1;
 
@@ -94,6 +96,8 @@ pub struct MHeap {
     /// Go: central, one per span class.
     pub central: [MCentral; NUM_SPAN_CLASSES],
     sweepgen: AtomicU32,
+    /// Where the next reclaim starts (Go: reclaimIndex, a page index there).
+    reclaim_index: AtomicUsize,
     pub stats: HeapStats,
     /// Go: mcache0. A cache shared under a lock by threads that have none of their own (a
     /// thread setting its cache up or tearing it down, or any thread of a test's heap).
@@ -113,6 +117,7 @@ impl MHeap {
             arenas: [const { AtomicPtr::new(std::ptr::null_mut()) }; NUM_ARENAS],
             central: [const { MCentral::new() }; NUM_SPAN_CLASSES],
             sweepgen: AtomicU32::new(0),
+            reclaim_index: AtomicUsize::new(0),
             stats: HeapStats::new(),
             cache0: Mutex::new(0),
         }
@@ -158,9 +163,16 @@ impl MHeap {
     /// object), growing the heap if no run is free. Null when out of memory.
     pub fn alloc_span(&self, npages: usize, spc: SpanClass) -> *mut MSpan {
         let mut h = self.lock();
-        let (page, scav) = match self.alloc_pages(&mut h, npages) {
-            Some(r) => r,
-            None => return std::ptr::null_mut(),
+        let mut got = self.alloc_pages(&mut h, npages, false);
+        if got.is_none() {
+            // Sweep for empty spans before growing (it takes the lock itself).
+            drop(h);
+            self.reclaim(npages);
+            h = self.lock();
+            got = self.alloc_pages(&mut h, npages, true);
+        }
+        let Some((page, scav)) = got else {
+            return std::ptr::null_mut();
         };
         let s = h.spanalloc.alloc();
         if s.is_null() {
@@ -189,8 +201,9 @@ impl MHeap {
     }
     // ANCHOR_END: alloc_span
 
-    /// Pages from the page allocator, growing the heap once if it has no run long enough.
-    fn alloc_pages(&self, h: &mut Locked, npages: usize) -> Option<(usize, usize)> {
+    /// Pages from the page allocator; if it has no run long enough and `grow` is set, grow
+    /// the heap once.
+    fn alloc_pages(&self, h: &mut Locked, npages: usize, grow: bool) -> Option<(usize, usize)> {
         if h.pages.is_none() {
             let base = sys_reserve(1 << HEAP_ADDR_BITS);
             if base.is_null() {
@@ -202,9 +215,45 @@ impl MHeap {
         if let Some(r) = h.pages.as_mut().unwrap().alloc(npages) {
             return Some(r);
         }
+        if !grow {
+            return None;
+        }
         self.grow(h, npages)?;
         h.pages.as_mut().unwrap().alloc(npages)
     }
+
+    // ANCHOR: reclaim
+    /// Go: mheap.reclaim. Before the heap grows, sweep partial spans and give the empty ones'
+    /// pages back, until `npages` are free or [`SPAN_BUDGET`] spans have been looked at. Go's
+    /// sweeper finds spans emptied by the last GC; here, spans whose every object was freed
+    /// after the span went back to its mcentral. Each call starts at the next span class.
+    fn reclaim(&self, npages: usize) -> usize {
+        let sg = self.sweepgen();
+        let (mut freed, mut budget) = (0, SPAN_BUDGET);
+        let start = self.reclaim_index.fetch_add(1, Ordering::Relaxed);
+        for k in 0..NUM_SPAN_CLASSES {
+            let central = &self.central[(start + k) % NUM_SPAN_CLASSES];
+            let set = central.partial_swept(sg);
+            for _ in 0..set.len() {
+                if budget == 0 || freed >= npages {
+                    return freed;
+                }
+                budget -= 1;
+                let s = set.pop();
+                if s.is_null() {
+                    break;
+                }
+                // SAFETY: popped, so ours.
+                let n = unsafe { (*s).npages };
+                // SAFETY: as above; uncache_span sweeps it and frees it if empty.
+                if unsafe { central.uncache_span(self, s) } {
+                    freed += n;
+                }
+            }
+        }
+        freed
+    }
+    // ANCHOR_END: reclaim
 
     // ANCHOR: grow
     /// Go: mheap.grow. Add at least `npages` to the page allocator, in whole chunks: map

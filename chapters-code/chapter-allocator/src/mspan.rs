@@ -466,6 +466,52 @@ mod tests {
         }
     }
 
+    // ANCHOR: sweep_freed_test
+    #[test]
+    fn frees_from_any_thread_are_swept_in_by_the_owner() {
+        // A real span: the freed list is threaded through the objects' memory.
+        let mut mem = vec![0u64; PAGE_SIZE / 8];
+        let mut s = MSpan::new(mem.as_mut_ptr() as usize, SpanClass::new(5, true)); // 48 B
+        let objs: Vec<usize> = std::iter::from_fn(|| s.alloc()).collect();
+        assert_eq!(objs.len(), s.nelems as usize);
+        assert!(s.try_mark_full(), "no frees pending: the owner lets go");
+        let handed_over: usize = std::thread::scope(|sc| {
+            let freers: Vec<_> = objs
+                .chunks(objs.len() / 2 + 1)
+                .map(|chunk| {
+                    let s = &s;
+                    // Every third object of its half; count the frees that found it full.
+                    sc.spawn(move || {
+                        chunk
+                            .iter()
+                            .step_by(3)
+                            .filter(|&&p| unsafe { s.free_remote(p) })
+                            .count()
+                    })
+                })
+                .collect();
+            freers.into_iter().map(|f| f.join().unwrap()).sum()
+        });
+        assert_eq!(handed_over, 1, "exactly one free takes the full span over");
+        // Whoever took the span over sweeps: the freed objects are free, the rest are not.
+        let freed = s.sweep_freed();
+        let want: Vec<usize> = objs
+            .chunks(objs.len() / 2 + 1)
+            .flat_map(|c| c.iter().step_by(3).copied())
+            .collect();
+        assert_eq!(freed, want.len());
+        for (i, &p) in objs.iter().enumerate() {
+            assert_eq!(s.is_free(i), want.contains(&p), "object {i}");
+        }
+        // Allocation finds exactly the freed objects again, lowest first.
+        let again: Vec<usize> = std::iter::from_fn(|| s.alloc()).collect();
+        let mut sorted = want.clone();
+        sorted.sort();
+        assert_eq!(again, sorted);
+        drop(mem);
+    }
+    // ANCHOR_END: sweep_freed_test
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 3 } else { 64 }, ..ProptestConfig::default() })]
 

@@ -171,3 +171,27 @@ fn memstats_agree_with_real_go() {
     assert_eq!(chapter_allocator::malloc::memstats_csv(want), want);
 }
 // ANCHOR_END: memstats_golden
+
+#[test]
+fn the_heap_reclaims_emptied_spans_before_it_grows() {
+    let h = heap();
+    let small: Vec<*mut u8> = (0..100_000).map(|_| mallocgc(h, 48, 8)).collect();
+    for &p in &small {
+        unsafe { freegc(h, p, 48, 8) };
+    }
+    // Every 48-byte span is empty now, but still in its mcentral: nothing has swept it.
+    chapter_allocator::malloc::release_mcache(h);
+    let before = read_mem_stats(h);
+    assert!(
+        before.heap_inuse >= 500 * PAGE_SIZE,
+        "the spans are still held"
+    );
+    // As many bytes again in another class: the heap sweeps the empty spans and reuses
+    // their pages instead of mapping more.
+    let other: Vec<*mut u8> = (0..75_000).map(|_| mallocgc(h, 64, 8)).collect();
+    let after = read_mem_stats(h);
+    assert_eq!(after.heap_sys, before.heap_sys, "the heap did not grow");
+    for &p in &other {
+        unsafe { freegc(h, p, 64, 8) };
+    }
+}
