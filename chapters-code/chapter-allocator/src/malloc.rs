@@ -110,7 +110,7 @@ fn malloc_large(heap: &MHeap, size: usize, align: usize) -> *mut u8 {
     // SAFETY: a fresh span of ours.
     unsafe { (*s).alloc_count = 1 };
     // SAFETY: as above.
-    unsafe { (*s).base as *mut u8 }
+    unsafe { (*s).mem }
 }
 
 /// Zeroed memory: as mallocgc, clearing only what may hold old bytes (Go: needzero).

@@ -20,7 +20,7 @@ pub struct MCache {
     /// Go: alloc. The span each class allocates from; [`empty`](Self::empty) when none.
     pub alloc: [*mut MSpan; NUM_SPAN_CLASSES],
     /// Go: reusableNoscan. Freed objects, linked through their first word.
-    reusable: [usize; NUM_SPAN_CLASSES],
+    reusable: [*mut u8; NUM_SPAN_CLASSES],
     nreusable: [u16; NUM_SPAN_CLASSES],
     /// Go: emptymspan. A span with no objects, so the fast path needs no null check. Go has
     /// one for the whole runtime; one per cache keeps Rust's aliasing rules simple.
@@ -37,11 +37,11 @@ impl MCache {
         // SAFETY: the caller gives us the record.
         unsafe {
             let empty = &raw mut (*c).empty;
-            empty.write(MSpan::new_large(0, 0, true));
+            empty.write(MSpan::new_large(null_mut(), 0, true));
             (*empty).nelems = 0;
             (*empty).alloc_cache = 0;
             (&raw mut (*c).alloc).write([empty; NUM_SPAN_CLASSES]);
-            (&raw mut (*c).reusable).write([0; NUM_SPAN_CLASSES]);
+            (&raw mut (*c).reusable).write([null_mut(); NUM_SPAN_CLASSES]);
             (&raw mut (*c).nreusable).write([0; NUM_SPAN_CLASSES]);
         }
     }
@@ -58,16 +58,16 @@ impl MCache {
     pub fn malloc_small(&mut self, heap: &MHeap, spc: usize, elemsize: usize) -> *mut u8 {
         // Go 1.27 freegc: reuse a freed object first.
         let v = self.reusable[spc];
-        if v != 0 {
+        if !v.is_null() {
             // SAFETY: a freed object's first word links the list.
-            self.reusable[spc] = unsafe { *(v as *const usize) };
+            self.reusable[spc] = unsafe { *(v as *const *mut u8) };
             self.nreusable[spc] -= 1;
-            return v as *mut u8;
+            return v;
         }
         // SAFETY: alloc slots always hold a live span (or the empty one) owned by us.
         let s = unsafe { &mut *self.alloc[spc] };
         match s.next_free_fast_sized(elemsize) {
-            Some(p) => p as *mut u8,
+            Some(p) => s.ptr(p),
             None => self.next_free(heap, spc),
         }
     }
@@ -81,7 +81,7 @@ impl MCache {
         let i = s.next_free_index();
         if i < s.nelems {
             s.alloc_count += 1;
-            return s.object(i as usize) as *mut u8;
+            return s.ptr(s.object(i as usize));
         }
         if !self.refill(heap, spc) {
             return null_mut();
@@ -89,7 +89,7 @@ impl MCache {
         // SAFETY: refill installed a span with a free object.
         let s = unsafe { &mut *self.alloc[spc] };
         match s.alloc() {
-            Some(p) => p as *mut u8,
+            Some(p) => s.ptr(p),
             None => crate::throw("span has no free space"),
         }
     }
@@ -132,8 +132,8 @@ impl MCache {
     #[inline(always)]
     pub unsafe fn free_small(&mut self, heap: &MHeap, p: *mut u8, spc: usize, nelems: u16) {
         // SAFETY: the object is dead and at least a word long.
-        unsafe { *(p as *mut usize) = self.reusable[spc] };
-        self.reusable[spc] = p as usize;
+        unsafe { *(p as *mut *mut u8) = self.reusable[spc] };
+        self.reusable[spc] = p;
         self.nreusable[spc] += 1;
         if self.nreusable[spc] > nelems {
             self.flush_reusable(heap, spc);
@@ -144,17 +144,17 @@ impl MCache {
     /// Hand every object on `spc`'s list to its span.
     #[inline(never)]
     pub fn flush_reusable(&mut self, heap: &MHeap, spc: usize) {
-        let mut v = std::mem::take(&mut self.reusable[spc]);
+        let mut v = std::mem::replace(&mut self.reusable[spc], null_mut());
         self.nreusable[spc] = 0;
-        while v != 0 {
+        while !v.is_null() {
             // SAFETY: each listed object is dead and links the next.
-            let next = unsafe { *(v as *const usize) };
-            let s = heap.span_of(v);
+            let next = unsafe { *(v as *const *mut u8) };
+            let s = heap.span_of(v.addr());
             if s.is_null() {
                 crate::throw("free of a pointer the heap did not allocate");
             }
             // SAFETY: v is a dead object of s; s lives while it has an allocated object.
-            if unsafe { (*s).free_remote(v) } {
+            if unsafe { (*s).free_remote(v.addr()) } {
                 // It was full and in no set, so it is ours now: sweep it and give it back
                 // (to the heap if that left it empty).
                 // SAFETY: clearing FREED_FULL made us its only owner.

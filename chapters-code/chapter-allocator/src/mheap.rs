@@ -92,6 +92,8 @@ pub struct MHeap {
     lock: Mutex<Locked>,
     /// The region's base address; 0 until the first allocation reserves it.
     base: AtomicUsize,
+    /// The same, as the pointer every span's memory pointer is derived from.
+    base_ptr: AtomicPtr<u8>,
     arenas: [AtomicPtr<HeapArena>; NUM_ARENAS],
     /// Go: central, one per span class.
     pub central: [MCentral; NUM_SPAN_CLASSES],
@@ -114,6 +116,7 @@ impl MHeap {
                 grown: 0,
             }),
             base: AtomicUsize::new(0),
+            base_ptr: AtomicPtr::new(std::ptr::null_mut()),
             arenas: [const { AtomicPtr::new(std::ptr::null_mut()) }; NUM_ARENAS],
             central: [const { MCentral::new() }; NUM_SPAN_CLASSES],
             sweepgen: AtomicU32::new(0),
@@ -178,11 +181,15 @@ impl MHeap {
         if s.is_null() {
             return s;
         }
-        let base = self.base.load(Ordering::Relaxed) + page * PAGE_SIZE;
+        let mem = self
+            .base_ptr
+            .load(Ordering::Relaxed)
+            .wrapping_add(page * PAGE_SIZE);
+        let base = mem.addr();
         let span = if spc.sizeclass() == 0 {
-            MSpan::new_large(base, npages, spc.noscan())
+            MSpan::new_large(mem, npages, spc.noscan())
         } else {
-            MSpan::new(base, spc)
+            MSpan::new(mem, spc)
         };
         // SAFETY: a fresh record from spanalloc.
         unsafe {
@@ -210,6 +217,7 @@ impl MHeap {
                 return None;
             }
             h.pages = Some(PageAlloc::new()?);
+            self.base_ptr.store(base, Ordering::Release);
             self.base.store(base as usize, Ordering::Release);
         }
         if let Some(r) = h.pages.as_mut().unwrap().alloc(npages) {
@@ -264,9 +272,9 @@ impl MHeap {
         if end > 1 << HEAP_ADDR_BITS {
             return None; // the region is full
         }
-        let base = self.base.load(Ordering::Relaxed);
+        let base = self.base_ptr.load(Ordering::Relaxed);
         // SAFETY: the next part of our own reservation.
-        if !unsafe { sys_map((base + old) as *mut u8, ask) } {
+        if !unsafe { sys_map(base.wrapping_add(old), ask) } {
             return None;
         }
         for ai in old / HEAP_ARENA_BYTES..end.div_ceil(HEAP_ARENA_BYTES) {
@@ -301,10 +309,10 @@ impl MHeap {
         // SAFETY: the caller owns the span.
         let (base, npages) = unsafe { ((*s).base, (*s).npages) };
         self.set_spans(std::ptr::null_mut(), base, npages);
-        let heap_base = self.base.load(Ordering::Relaxed);
+        let heap_base = self.base_ptr.load(Ordering::Relaxed);
         let grown_pages = h.grown / PAGE_SIZE;
         let pages = h.pages.as_mut().unwrap();
-        pages.free((base - heap_base) / PAGE_SIZE, npages);
+        pages.free((base - heap_base.addr()) / PAGE_SIZE, npages);
         self.stats
             .heap_inuse
             .fetch_sub(npages * PAGE_SIZE, Ordering::Relaxed);
@@ -315,7 +323,7 @@ impl MHeap {
         if resident > goal {
             let released = pages.scavenge(resident - goal, |p, n| {
                 // SAFETY: free pages of our mapped heap.
-                unsafe { sys_unused((heap_base + p * PAGE_SIZE) as *mut u8, n * PAGE_SIZE) }
+                unsafe { sys_unused(heap_base.wrapping_add(p * PAGE_SIZE), n * PAGE_SIZE) }
             });
             self.stats
                 .heap_released
@@ -332,11 +340,11 @@ impl MHeap {
     /// Go: mheap.scavengeAll. Return every free page to the OS.
     pub fn scavenge_all(&self) {
         let mut h = self.lock();
-        let heap_base = self.base.load(Ordering::Relaxed);
+        let heap_base = self.base_ptr.load(Ordering::Relaxed);
         if let Some(pages) = h.pages.as_mut() {
             let released = pages.scavenge(usize::MAX, |p, n| {
                 // SAFETY: free pages of our mapped heap.
-                unsafe { sys_unused((heap_base + p * PAGE_SIZE) as *mut u8, n * PAGE_SIZE) }
+                unsafe { sys_unused(heap_base.wrapping_add(p * PAGE_SIZE), n * PAGE_SIZE) }
             });
             self.stats
                 .heap_released

@@ -133,6 +133,11 @@ impl GcBits {
     }
 }
 
+// SAFETY: a span is used by one owner at a time (its mcache, or whoever popped it); the one
+// field other threads touch, `freed`, is atomic. `mem` only carries provenance.
+unsafe impl Send for MSpan {}
+unsafe impl Sync for MSpan {}
+
 /// The low bit of [`MSpan::freed`]: the span is full and in no set, so whoever frees into it
 /// first must hand it back to its mcentral.
 pub const FREED_FULL: usize = 1;
@@ -140,7 +145,10 @@ pub const FREED_FULL: usize = 1;
 /// A span. Go: mspan (the fields allocation and sweeping use).
 #[derive(Debug)]
 pub struct MSpan {
+    /// The first object's address, for arithmetic (Go: startAddr)...
     pub base: usize,
+    /// ...and as a pointer, which carries the right to touch the span's memory.
+    pub mem: *mut u8,
     pub npages: usize,
     pub spanclass: SpanClass,
     pub elemsize: usize,
@@ -167,27 +175,23 @@ pub struct MSpan {
 }
 
 impl MSpan {
-    /// Go: mheap.initSpan for a small-object span.
-    pub fn new(base: usize, spanclass: SpanClass) -> MSpan {
+    /// Go: mheap.initSpan for a small-object span starting at `mem`.
+    pub fn new(mem: *mut u8, spanclass: SpanClass) -> MSpan {
         let class = CLASS_TABLE[spanclass.sizeclass()];
         let n = nelems(class.size, class.npages, spanclass.noscan(), true);
-        MSpan::init(base, class.npages, spanclass, class.size, n)
+        MSpan::init(mem, class.npages, spanclass, class.size, n)
     }
 
     /// Go: mheap.initSpan for a large object: one object, the whole span (span class 0).
-    pub fn new_large(base: usize, npages: usize, noscan: bool) -> MSpan {
-        MSpan::init(
-            base,
-            npages,
-            SpanClass::new(0, noscan),
-            npages * PAGE_SIZE,
-            1,
-        )
+    pub fn new_large(mem: *mut u8, npages: usize, noscan: bool) -> MSpan {
+        let spc = SpanClass::new(0, noscan);
+        MSpan::init(mem, npages, spc, npages * PAGE_SIZE, 1)
     }
 
-    fn init(base: usize, npages: usize, spanclass: SpanClass, elemsize: usize, n: usize) -> MSpan {
+    fn init(mem: *mut u8, npages: usize, spanclass: SpanClass, elemsize: usize, n: usize) -> MSpan {
         MSpan {
-            base,
+            base: mem.addr(),
+            mem,
             npages,
             spanclass,
             elemsize,
@@ -218,6 +222,11 @@ impl MSpan {
     /// The address of object `i`.
     pub fn object(&self, i: usize) -> usize {
         self.base + i * self.elemsize
+    }
+
+    /// A pointer to the object at `addr` in this span.
+    pub fn ptr(&self, addr: usize) -> *mut u8 {
+        self.mem.with_addr(addr)
     }
 
     /// Go: mspan.objIndex. The object containing `addr`, by the div magic.
@@ -367,7 +376,7 @@ impl MSpan {
             }
             self.gcmark_bits.clear(i);
             // SAFETY: a freed object's first word links the list (see free_remote).
-            p = unsafe { *(p as *const usize) };
+            p = unsafe { *(self.ptr(p) as *const usize) };
         }
         self.sweep()
     }
@@ -384,7 +393,7 @@ impl MSpan {
         let mut old = self.freed.load(Ordering::Relaxed);
         loop {
             // SAFETY: the object is dead and at least a word long: its first word links.
-            unsafe { *(p as *mut usize) = old & !FREED_FULL };
+            unsafe { *(self.ptr(p) as *mut usize) = old & !FREED_FULL };
             match self
                 .freed
                 .compare_exchange_weak(old, p, Ordering::AcqRel, Ordering::Relaxed)
@@ -416,7 +425,10 @@ mod tests {
     const MAX_ALLOCS: usize = if cfg!(miri) { 300 } else { 1100 };
 
     fn span(class: usize, noscan: bool) -> MSpan {
-        MSpan::new(1 << 30, SpanClass::new(class, noscan))
+        MSpan::new(
+            std::ptr::without_provenance_mut(1 << 30),
+            SpanClass::new(class, noscan),
+        )
     }
 
     // ANCHOR: nelems_test
@@ -471,7 +483,7 @@ mod tests {
     fn frees_from_any_thread_are_swept_in_by_the_owner() {
         // A real span: the freed list is threaded through the objects' memory.
         let mut mem = vec![0u64; PAGE_SIZE / 8];
-        let mut s = MSpan::new(mem.as_mut_ptr() as usize, SpanClass::new(5, true)); // 48 B
+        let mut s = MSpan::new(mem.as_mut_ptr().cast(), SpanClass::new(5, true)); // 48 B
         let objs: Vec<usize> = std::iter::from_fn(|| s.alloc()).collect();
         assert_eq!(objs.len(), s.nelems as usize);
         assert!(s.try_mark_full(), "no frees pending: the owner lets go");
@@ -571,7 +583,7 @@ mod loom_tests {
             // Class 66: two 28672-byte objects in 7 pages.
             let mem: &'static mut [u64] =
                 Box::leak(vec![0u64; 7 * PAGE_SIZE / 8].into_boxed_slice());
-            let mut s = MSpan::new(mem.as_mut_ptr() as usize, SpanClass::new(66, true));
+            let mut s = MSpan::new(mem.as_mut_ptr().cast(), SpanClass::new(66, true));
             let (a, _b) = (s.alloc().unwrap(), s.alloc().unwrap());
             assert_eq!(s.alloc(), None, "full");
             let span = Box::into_raw(Box::new(s)) as usize;

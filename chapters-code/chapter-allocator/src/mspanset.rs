@@ -1,7 +1,7 @@
 //! The span set: a lock-free bag of spans that an mcentral keeps its partial spans in
-//! (Go: mspanset.go, since 1.16).
+//! (Go: mspanset.go, since 1.15).
 //!
-//! Before 1.16 each mcentral had a lock and two linked lists; every mcache refill took the
+//! Before 1.15 each mcentral had a lock and two linked lists; every mcache refill took the
 //! lock. A span set instead is an array that only grows at the tail and shrinks at the head,
 //! indexed by one 64-bit word holding both (head in the high half, tail in the low half):
 //!
