@@ -33,6 +33,12 @@ const CHAPTERS = [
         zh: { h1: 'Goroutine 与调度器', query: '调度器' },
         ja: { h1: 'ゴルーチンとスケジューラ', query: 'スケジューラ' },
     },
+    {
+        page: 'allocator/index.html', shot: 'allocator',
+        en: { h1: 'The memory allocator', query: 'mcache' },
+        zh: { h1: '内存分配器', query: '分配器' },
+        ja: { h1: 'メモリアロケータ', query: 'アロケータ' },
+    },
 ];
 // ------------------------------------------------------------------------------------------------
 
