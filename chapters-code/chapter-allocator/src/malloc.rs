@@ -15,7 +15,9 @@
 use crate::mcache::MCache;
 use crate::mheap::{MHeap, NUM_SPAN_CLASSES};
 use crate::mspan::SpanClass;
-use crate::sizeclasses::{size_to_class, CLASS_TABLE, MAX_SMALL_SIZE, NUM_SIZE_CLASSES, PAGE_SIZE};
+use crate::sizeclasses::{
+    size_to_class, CLASS_TABLE, MALLOC_HEADER_SIZE, MAX_SMALL_SIZE, NUM_SIZE_CLASSES, PAGE_SIZE,
+};
 use crate::throw;
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
@@ -31,7 +33,9 @@ pub static MHEAP: MHeap = MHeap::new();
 /// the classes to one it divides.
 #[inline(always)]
 pub fn span_class_for(size: usize, align: usize) -> usize {
-    if size > MAX_SMALL_SIZE {
+    // Go: small means size <= maxSmallSize - mallocHeaderSize, with or without pointers.
+    // Spans are page-aligned, so no class can promise more than a page.
+    if size > MAX_SMALL_SIZE - MALLOC_HEADER_SIZE || align > PAGE_SIZE {
         return 0;
     }
     let mut c = size_to_class(size);
@@ -80,6 +84,9 @@ static MALLOC_NO_SCAN_TABLE: [MallocFn; 81] = {
 /// out of memory.
 #[inline]
 pub fn mallocgc(heap: &MHeap, size: usize, align: usize) -> *mut u8 {
+    if size == 0 {
+        return zerobase(); // Go: every zero-size allocation is &zerobase
+    }
     if size <= 80 && align <= 8 {
         return with_mcache(heap, |c| MALLOC_NO_SCAN_TABLE[size](c, heap));
     }
@@ -113,10 +120,20 @@ fn malloc_large(heap: &MHeap, size: usize, align: usize) -> *mut u8 {
     unsafe { (*s).mem }
 }
 
+/// Go: zerobase, the address of every zero-size allocation. Page-aligned, so it suits any
+/// alignment a span could.
+#[repr(C, align(8192))]
+struct ZeroBase(u8);
+static ZEROBASE: ZeroBase = ZeroBase(0);
+
+fn zerobase() -> *mut u8 {
+    (&raw const ZEROBASE).cast_mut().cast()
+}
+
 /// Zeroed memory: as mallocgc, clearing only what may hold old bytes (Go: needzero).
 pub fn mallocgc_zeroed(heap: &MHeap, size: usize, align: usize) -> *mut u8 {
     let p = mallocgc(heap, size, align);
-    if p.is_null() {
+    if p.is_null() || size == 0 {
         return p;
     }
     if span_class_for(size, align) == 0 {
@@ -137,6 +154,9 @@ pub fn mallocgc_zeroed(heap: &MHeap, size: usize, align: usize) -> *mut u8 {
 /// # Safety
 /// `p` came from `mallocgc(heap, size, align)` and is not used again.
 pub unsafe fn freegc(heap: &MHeap, p: *mut u8, size: usize, align: usize) {
+    if size == 0 {
+        return; // zerobase
+    }
     let spc = span_class_for(size, align);
     if spc != 0 {
         let nelems = crate::mspan::NELEMS_NOSCAN[spc >> 1];
@@ -331,10 +351,11 @@ pub fn read_mem_stats(heap: &MHeap) -> MemStats {
         .collect();
     let heap_sys = st.heap_sys.load(Ordering::Relaxed);
     let heap_inuse = st.heap_inuse.load(Ordering::Relaxed);
+    // Counters move independently: a free may be counted before its malloc is flushed.
     let small: u64 = by_size
         .iter()
         .skip(1)
-        .map(|&(size, m, f)| (m - f) * size as u64)
+        .map(|&(size, m, f)| m.saturating_sub(f) * size as u64)
         .sum();
     MemStats {
         heap_alloc: small as usize + st.large_live.load(Ordering::Relaxed),

@@ -46,7 +46,8 @@ impl MCentral {
         let sg = heap.sweepgen();
         let mut s = self.partial_swept(sg).pop();
         if s.is_null() {
-            // Unswept spans got here by a free into a full span: sweeping frees at least one.
+            // Go's next step. Only a GC cycle makes spans unswept, so here this set is empty
+            // until the GC chapter.
             s = self.partial_unswept(sg).pop();
         }
         if s.is_null() {

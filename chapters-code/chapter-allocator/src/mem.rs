@@ -1,7 +1,8 @@
 //! Asking the OS for memory, in Go's four verbs (Go: mem.go, mem_linux.go).
 //!
 //! - [`sys_reserve`]: take address space, no memory (`PROT_NONE`): the heap's region.
-//! - [`sys_map`]: make part of a reservation usable (Go maps a 64 MiB heap arena at a time).
+//! - [`sys_map`]: make part of a reservation usable (Go reserves 64 MiB arenas and maps the
+//!   chunks the heap grows into).
 //! - [`sys_unused`]: hand pages back with `MADV_DONTNEED`; they read as zero when touched
 //!   again. This is what the scavenger does.
 //! - [`sys_alloc`]: usable memory at once, for the allocator's own records (spans, caches,

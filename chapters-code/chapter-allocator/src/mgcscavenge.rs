@@ -1,4 +1,4 @@
-//! The scavenger: giving free pages back to the OS (Go: mgcscavenge.go, since 1.12;
+//! The scavenger: giving free pages back to the OS (Go: mgcscavenge.go, since 1.13;
 //! rewritten around the page allocator in 1.14 and paced by the memory limit in 1.19).
 //!
 //! A free page whose memory is still resident costs RSS for nothing; returning it costs a
@@ -10,8 +10,8 @@
 //! (at least 96.875% in use), which are better left to huge pages.
 //!
 //! This heap has no GC cycle and no goroutine to pace. Its target is 10% above the pages in
-//! use now, plus one chunk of slack, and it releases on the free path (Go also scavenges
-//! synchronously on allocation when a program is over its memory limit).
+//! use now, and it releases on the free path, and after the heap grows, as Go's allocSpan
+//! does.
 
 use crate::mpagealloc::PageAlloc;
 use crate::mpallocbits::PALLOC_CHUNK_PAGES;
@@ -24,18 +24,24 @@ pub const SCAV_CHUNK_HI_OCC_FRAC: f64 = 0.96875;
 pub const SCAV_CHUNK_HI_OCC_PAGES: usize =
     (SCAV_CHUNK_HI_OCC_FRAC * PALLOC_CHUNK_PAGES as f64) as usize;
 
-/// Pages the heap may keep resident with `inuse` pages in use: Go's gcPercentGoal with the
-/// heap goal unchanged since the last cycle, plus a chunk so that freeing and reallocating a
-/// few spans does not pay a madvise and a page fault each time.
+/// Pages the heap may keep resident with `inuse` pages in use: Go's gcPercentGoal,
+/// `(1 + retainExtraPercent/100) * heapGoal/lastHeapGoal * lastHeapInUse`, with no GC cycle
+/// to move the heap goal, so with the pages in use now.
 pub fn retained_goal(inuse: usize) -> usize {
-    inuse + inuse * RETAIN_EXTRA_PERCENT / 100 + PALLOC_CHUNK_PAGES
+    inuse + inuse * RETAIN_EXTRA_PERCENT / 100
 }
 
 impl PageAlloc {
     // ANCHOR: scavenge
     /// Go: pageAlloc.scavenge. Release up to `npages` free, resident pages, highest address
-    /// first, calling `release(first page, pages)` for each run. Returns the pages released.
-    pub fn scavenge(&mut self, npages: usize, mut release: impl FnMut(usize, usize)) -> usize {
+    /// first, calling `release(first page, pages)` for each run. Dense chunks are skipped
+    /// unless `force` (Go: debug.FreeOSMemory forces). Returns the pages released.
+    pub fn scavenge(
+        &mut self,
+        npages: usize,
+        force: bool,
+        mut release: impl FnMut(usize, usize),
+    ) -> usize {
         let mut released = 0;
         for ci in (self.start..self.end).rev() {
             if released >= npages {
@@ -43,7 +49,7 @@ impl PageAlloc {
             }
             let chunk = self.chunk(ci);
             let inuse: usize = chunk.bits.0.iter().map(|w| w.count_ones() as usize).sum();
-            if inuse >= SCAV_CHUNK_HI_OCC_PAGES {
+            if inuse >= SCAV_CHUNK_HI_OCC_PAGES && !force {
                 continue; // dense: leave it to huge pages
             }
             // Runs of free, unscavenged pages, top down (Go: findScavengeCandidate).
@@ -89,7 +95,7 @@ mod tests {
         p.free(PALLOC_CHUNK_PAGES + 50, 100);
         p.free(2 * PALLOC_CHUNK_PAGES + 200, 100);
         let mut runs = Vec::new();
-        let got = p.scavenge(150, |b, n| runs.push((b, n)));
+        let got = p.scavenge(150, false, |b, n| runs.push((b, n)));
         assert_eq!(got, 150);
         assert_eq!(
             runs,
@@ -100,7 +106,9 @@ mod tests {
             "top down, and only as much as asked"
         );
         // The rest of chunk 1's run, then nothing: chunk 0 is too dense to touch.
-        assert_eq!(p.scavenge(1000, |_, _| {}), 50);
+        assert_eq!(p.scavenge(1000, false, |_, _| {}), 50);
+        // Forced (Go: FreeOSMemory), the dense chunk gives up its 10 pages too.
+        assert_eq!(p.scavenge(1000, true, |_, _| {}), 10);
         // Reallocating scavenged pages reports them, so the heap knows they read as zero.
         let (base, scav) = p.alloc(100).unwrap();
         assert_eq!(

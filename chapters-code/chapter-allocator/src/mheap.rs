@@ -212,10 +212,13 @@ impl MHeap {
     /// the heap once.
     fn alloc_pages(&self, h: &mut Locked, npages: usize, grow: bool) -> Option<(usize, usize)> {
         if h.pages.is_none() {
-            let base = sys_reserve(1 << HEAP_ADDR_BITS);
-            if base.is_null() {
+            // mmap promises 4 KiB alignment; Go's pages are 8 KiB and its arenas 64 MiB
+            // aligned, so reserve an arena more and start at the first arena boundary.
+            let raw = sys_reserve((1 << HEAP_ADDR_BITS) + HEAP_ARENA_BYTES);
+            if raw.is_null() {
                 return None;
             }
+            let base = raw.wrapping_add(raw.addr().next_multiple_of(HEAP_ARENA_BYTES) - raw.addr());
             h.pages = Some(PageAlloc::new()?);
             self.base_ptr.store(base, Ordering::Release);
             self.base.store(base as usize, Ordering::Release);
@@ -226,7 +229,10 @@ impl MHeap {
         if !grow {
             return None;
         }
-        self.grow(h, npages)?;
+        let grown = self.grow(h, npages)?;
+        // Go: allocSpan scavenges after growing, so the new pages do not push the heap's
+        // retained memory (measured before this allocation) over its goal.
+        self.scavenge_to_goal(h, grown, grown);
         h.pages.as_mut().unwrap().alloc(npages)
     }
 
@@ -266,7 +272,8 @@ impl MHeap {
     // ANCHOR: grow
     /// Go: mheap.grow. Add at least `npages` to the page allocator, in whole chunks: map
     /// that much more of the region, with a span map for each 64 MiB arena it reaches.
-    fn grow(&self, h: &mut Locked, npages: usize) -> Option<()> {
+    /// Returns the pages added.
+    fn grow(&self, h: &mut Locked, npages: usize) -> Option<usize> {
         let ask = npages.next_multiple_of(PALLOC_CHUNK_PAGES) * PAGE_SIZE;
         let (old, end) = (h.grown, h.grown + ask);
         if end > 1 << HEAP_ADDR_BITS {
@@ -294,7 +301,7 @@ impl MHeap {
             .unwrap()
             .grow(old / PAGE_SIZE, ask / PAGE_SIZE);
         h.grown = end;
-        Some(())
+        Some(ask / PAGE_SIZE)
     }
     // ANCHOR_END: grow
 
@@ -309,49 +316,55 @@ impl MHeap {
         // SAFETY: the caller owns the span.
         let (base, npages) = unsafe { ((*s).base, (*s).npages) };
         self.set_spans(std::ptr::null_mut(), base, npages);
-        let heap_base = self.base_ptr.load(Ordering::Relaxed);
-        let grown_pages = h.grown / PAGE_SIZE;
+        let heap_base = self.base.load(Ordering::Relaxed);
         let pages = h.pages.as_mut().unwrap();
-        pages.free((base - heap_base.addr()) / PAGE_SIZE, npages);
+        pages.free((base - heap_base) / PAGE_SIZE, npages);
         self.stats
             .heap_inuse
             .fetch_sub(npages * PAGE_SIZE, Ordering::Relaxed);
 
-        let inuse = grown_pages - pages.free_pages;
-        let resident = inuse + pages.free_pages - pages.scav_pages;
-        let goal = retained_goal(inuse);
-        if resident > goal {
-            let released = pages.scavenge(resident - goal, |p, n| {
-                // SAFETY: free pages of our mapped heap.
-                unsafe { sys_unused(heap_base.wrapping_add(p * PAGE_SIZE), n * PAGE_SIZE) }
-            });
-            self.stats
-                .heap_released
-                .fetch_add(released * PAGE_SIZE, Ordering::Relaxed);
-            self.stats
-                .released_total
-                .fetch_add(released * PAGE_SIZE, Ordering::Relaxed);
-        }
+        self.scavenge_to_goal(&mut h, 0, usize::MAX);
         // SAFETY: the record came from spanalloc and nothing points to it now.
         unsafe { h.spanalloc.free(s) };
     }
     // ANCHOR_END: free_span
 
+    // ANCHOR: scavenge_to_goal
+    /// Keep the heap's retained memory (pages in use, plus free pages still resident) at its
+    /// goal: if it is `extra` pages over, release up to `cap` of them. Go calls this after
+    /// freeing (the background scavenger) and after growing (allocSpan: new pages will be
+    /// touched, so other free pages go back, at most as many as the heap grew by).
+    fn scavenge_to_goal(&self, h: &mut Locked, extra: usize, cap: usize) {
+        let grown_pages = h.grown / PAGE_SIZE;
+        let pages = h.pages.as_mut().unwrap();
+        let inuse = grown_pages - pages.free_pages;
+        let retained = inuse + pages.free_pages - pages.scav_pages;
+        let goal = retained_goal(inuse);
+        if retained + extra > goal {
+            self.scavenge(h, (retained + extra - goal).min(cap), false);
+        }
+    }
+    // ANCHOR_END: scavenge_to_goal
+
+    /// Release up to `npages` free pages to the OS (Go: pageAlloc.scavenge + sysUnused).
+    fn scavenge(&self, h: &mut Locked, npages: usize, force: bool) {
+        let heap_base = self.base_ptr.load(Ordering::Relaxed);
+        let released = h.pages.as_mut().unwrap().scavenge(npages, force, |p, n| {
+            // SAFETY: free pages of our mapped heap.
+            unsafe { sys_unused(heap_base.wrapping_add(p * PAGE_SIZE), n * PAGE_SIZE) }
+        });
+        let bytes = released * PAGE_SIZE;
+        self.stats.heap_released.fetch_add(bytes, Ordering::Relaxed);
+        self.stats
+            .released_total
+            .fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// Go: mheap.scavengeAll. Return every free page to the OS.
     pub fn scavenge_all(&self) {
         let mut h = self.lock();
-        let heap_base = self.base_ptr.load(Ordering::Relaxed);
-        if let Some(pages) = h.pages.as_mut() {
-            let released = pages.scavenge(usize::MAX, |p, n| {
-                // SAFETY: free pages of our mapped heap.
-                unsafe { sys_unused(heap_base.wrapping_add(p * PAGE_SIZE), n * PAGE_SIZE) }
-            });
-            self.stats
-                .heap_released
-                .fetch_add(released * PAGE_SIZE, Ordering::Relaxed);
-            self.stats
-                .released_total
-                .fetch_add(released * PAGE_SIZE, Ordering::Relaxed);
+        if h.pages.is_some() {
+            self.scavenge(&mut h, usize::MAX, true);
         }
     }
 

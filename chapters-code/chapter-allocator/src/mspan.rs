@@ -259,7 +259,11 @@ impl MSpan {
                 if freeidx.is_multiple_of(64) && freeidx != self.nelems {
                     return None; // the window ends here: let the slow path refill it
                 }
-                self.alloc_cache >>= the_bit + 1;
+                // Go's shift by 64 gives 0; Rust's would overflow.
+                self.alloc_cache = self
+                    .alloc_cache
+                    .checked_shr(the_bit as u32 + 1)
+                    .unwrap_or(0);
                 self.freeindex = freeidx;
                 self.alloc_count += 1;
                 return Some(self.base + result as usize * elemsize);
@@ -296,7 +300,10 @@ impl MSpan {
             self.freeindex = snelems;
             return snelems;
         }
-        self.alloc_cache >>= bit_index + 1;
+        self.alloc_cache = self
+            .alloc_cache
+            .checked_shr(bit_index as u32 + 1)
+            .unwrap_or(0);
         sfreeindex = result + 1;
         if sfreeindex.is_multiple_of(64) && sfreeindex != snelems {
             // Every bit of the window has been shifted out: load the next one.
@@ -476,6 +483,23 @@ mod tests {
                 assert_eq!(s.obj_index(s.object(i) + off), i);
             }
         }
+    }
+
+    #[test]
+    fn the_last_object_of_a_window_can_be_the_only_free_one() {
+        // Objects 0..63 allocated, 63 free: taking it shifts the cache by 64 (Go: to 0).
+        let mut s = span(1, true); // 8-byte objects
+        for _ in 0..1024 {
+            s.alloc().unwrap();
+        }
+        for i in 0..1024 {
+            if i != 63 {
+                s.mark(s.object(i));
+            }
+        }
+        s.sweep();
+        assert_eq!(s.alloc(), Some(s.object(63)));
+        assert_eq!(s.alloc(), None, "full again");
     }
 
     // ANCHOR: sweep_freed_test

@@ -12,8 +12,9 @@
 //!   claimed the slot has stored its span (the claim and the store are two steps).
 //! - When the last slot of a block has been popped, the block goes back to a pool.
 //!
-//! Go resets every span set at the end of each GC cycle. Without a GC (this chapter), a set is
-//! never reset, so its spine grows by one pointer per 512 pushes; the GC chapter adds `reset`.
+//! Go resets the empty unswept sets at the end of each sweep. Without a GC (this chapter), a
+//! set is never reset: its spine grows by one pointer per 512 pushes, and after 2^32 pushes
+//! the index would overflow (it throws, as Go's does). The GC chapter adds `reset`.
 
 use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering};
 use std::ptr::null_mut;
@@ -25,10 +26,14 @@ pub const SPAN_SET_BLOCK_ENTRIES: usize = if cfg!(loom) { 2 } else { 512 };
 /// Go: spanSetInitSpineCap (enough blocks for a 1 GiB heap). One under loom.
 pub const SPAN_SET_INIT_SPINE_CAP: usize = if cfg!(loom) { 1 } else { 256 };
 
-/// Go: spanSetBlock.
+/// Go: spanSetBlock. `repr(C)` with the header first, as Go's: a pooled block's free-list
+/// link overwrites the header (which `block_alloc` resets), never a slot.
+#[repr(C)]
 pub struct Block {
-    /// How many slots have been popped; the popper of the last one frees the block.
+    /// How many slots have been popped; the popper that brings it to the block's size frees
+    /// the block.
     popped: AtomicU32,
+    _link: u32,
     spans: [AtomicPtr<MSpan>; SPAN_SET_BLOCK_ENTRIES],
 }
 
@@ -94,7 +99,12 @@ impl SpanSet {
     /// Go: spanSet.push. Add a span; never fails, never waits except to grow the spine.
     pub fn push(&self, s: *mut MSpan) {
         // Claim a slot: after this add, the slot is ours, though still empty.
-        let cursor = (self.index.fetch_add(1, Ordering::AcqRel) as u32) as usize;
+        let ht = self.index.fetch_add(1, Ordering::AcqRel) + 1;
+        if ht as u32 == 0 {
+            // Go resets a set at each GC; one that is never reset runs out after 2^32 pushes.
+            crate::throw("headTailIndex overflow");
+        }
+        let cursor = (ht as u32 - 1) as usize;
         let (top, bottom) = (
             cursor / SPAN_SET_BLOCK_ENTRIES,
             cursor % SPAN_SET_BLOCK_ENTRIES,
@@ -223,13 +233,17 @@ impl Default for SpanSet {
 }
 
 impl Drop for SpanSet {
-    /// Only sets with an owner (tests) are dropped: free their blocks and spines.
+    /// Only sets with an owner (tests) are dropped: free their blocks and spines. Blocks
+    /// before the head's were freed by their last poppers (an older spine copy may still
+    /// point at them).
     fn drop(&mut self) {
         let spine = self.spine.load(Ordering::Acquire);
         if spine.is_null() {
             return;
         }
-        for i in 0..self.spine_len.load(Ordering::Acquire) {
+        let (head, _) = split(self.index.load(Ordering::Acquire));
+        let first = head as usize / SPAN_SET_BLOCK_ENTRIES;
+        for i in first..self.spine_len.load(Ordering::Acquire) {
             // SAFETY: we are the last user of the set.
             let b = unsafe { (*spine).lookup(i).load(Ordering::Acquire) };
             if !b.is_null() {
@@ -260,9 +274,15 @@ fn block_alloc() -> *mut Block {
     if b.is_null() {
         crate::throw("out of memory allocating span set block");
     }
-    // A recycled block has every slot null but its header overwritten by the free list.
+    // A recycled block has every slot null (each was popped) but its header overwritten by
+    // the pool's free-list link.
     // SAFETY: the record is ours; the atomics are valid whatever their bits.
     unsafe { (*b).popped = AtomicU32::new(0) };
+    debug_assert!(unsafe {
+        (*b).spans
+            .iter()
+            .all(|s| s.load(Ordering::Relaxed).is_null())
+    });
     b
 }
 
@@ -305,6 +325,7 @@ unsafe fn free_spine(s: *mut Spine) -> *mut Spine {
 fn block_alloc() -> *mut Block {
     Box::into_raw(Box::new(Block {
         popped: AtomicU32::new(0),
+        _link: 0,
         spans: std::array::from_fn(|_| AtomicPtr::new(null_mut())),
     }))
 }
@@ -362,6 +383,20 @@ mod tests {
     }
 
     #[test]
+    fn recycled_blocks_come_back_empty() {
+        // Push and pop in step: every 512 pops free a block, the next push takes it from the
+        // pool. (A pool link written over a slot would be popped as a span; block_alloc also
+        // checks every slot is null.)
+        let set = SpanSet::new();
+        let n = if cfg!(miri) { 1100 } else { 20_000 };
+        for i in 0..n {
+            set.push(fake(i));
+            assert_eq!(set.pop(), fake(i));
+        }
+        assert!(set.pop().is_null());
+    }
+
+    #[test]
     fn concurrent_pushers_and_poppers_lose_and_duplicate_nothing() {
         let per = if cfg!(miri) { 40 } else { 20_000 };
         let set = SpanSet::new();
@@ -399,20 +434,21 @@ mod loom_tests {
     }
 
     // ANCHOR: loom_spanset
-    /// Two pushers race a popper across a block boundary and a spine growth: the popper never
-    /// sees a slot before its span is stored, and no span is lost or returned twice.
+    /// Two pushers race a popper across a block boundary (two slots per block under loom)
+    /// and a spine growth: the popper may claim a slot before its span is stored and must
+    /// wait for it; the last popper of a block frees it; nothing is lost or returned twice.
     #[test]
     fn loom_span_set_push_pop() {
         loom::model(|| {
             let set = Arc::new(SpanSet::new());
-            set.push(fake(0));
-            let pushers: Vec<_> = (1..3)
-                .map(|i| {
+            let pushers: Vec<_> = [vec![0], vec![1, 2]]
+                .into_iter()
+                .map(|spans| {
                     let set = set.clone();
-                    loom::thread::spawn(move || set.push(fake(i)))
+                    loom::thread::spawn(move || spans.into_iter().for_each(|i| set.push(fake(i))))
                 })
                 .collect();
-            let mut got = vec![set.pop()];
+            let mut got = vec![set.pop(), set.pop()];
             for p in pushers {
                 p.join().unwrap();
             }
