@@ -194,6 +194,179 @@ pub fn append_ours(n: usize) -> Vec<u64> {
     v
 }
 
+// ---- the allocator chapter's mixed workload ----------------------------------------------------
+
+/// The allocator chapter's resident-memory workload (`examples/rss_*.rs`, and in Go
+/// `go/rssmixed`): [`MIXED_ROUNDS`] rounds, each allocating [`MIXED_OBJECTS`] objects of a
+/// random mix of sizes, then keeping each live object with probability 3/10 and freeing the
+/// rest. So the survivors of earlier rounds keep being thinned too, and the live set settles
+/// near 0.3·N/0.7 ≈ 43 000 objects after each round's frees and 143 000 before them.
+///
+/// The draws, each one [`Lcg::draw`], in this order ([`mixed_size`]):
+/// - per object, a first draw `a`: if `a % 2000 == 0` (1 in 2000), a buffer of
+///   `65536 + b % 983041` bytes (64 KiB ..= 1 MiB), `b` the next draw;
+/// - otherwise two more draws `c`, `d`: `c % 100 < 70` → `8 + d % 121` bytes (8 ..= 128),
+///   `< 95` → `129 + d % 896` (129 ..= 1024), else `1025 + d % 3072` (1025 ..= 4096);
+/// - after the round's allocations, one draw `k` per live object, oldest first: kept iff
+///   `k % 10 < 3`.
+///
+/// Every object has one byte written in each of its 4 KiB pages and its last byte, so each
+/// allocator is charged for the pages an object spans (Go's `make` would not fault fresh pages
+/// by itself either). The survivors of the last round stay live while RSS is read.
+pub const MIXED_ROUNDS: usize = 20;
+/// Objects allocated per round of the mixed workload: two million over the whole run.
+pub const MIXED_OBJECTS: usize = 100_000;
+/// `cargo xtask test` runs the workload with `small` as its argument: this many rounds…
+pub const MIXED_SMALL_ROUNDS: usize = 3;
+/// …of this many objects.
+pub const MIXED_SMALL_OBJECTS: usize = 5_000;
+
+/// Knuth's MMIX LCG, handing out the top 31 bits: the mixed workload's generator, the same
+/// step in Go (`go/rssmixed/main.go`).
+#[derive(Debug, Clone)]
+pub struct Lcg(u64);
+
+impl Lcg {
+    pub fn new(seed: u64) -> Self {
+        Lcg(seed)
+    }
+
+    pub fn draw(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+}
+
+/// The size of the next object of the mixed workload.
+pub fn mixed_size(rng: &mut Lcg) -> usize {
+    if rng.draw().is_multiple_of(2000) {
+        return 65_536 + (rng.draw() % 983_041) as usize;
+    }
+    let c = rng.draw() % 100;
+    let d = rng.draw() as usize;
+    if c < 70 {
+        8 + d % 121
+    } else if c < 95 {
+        129 + d % 896
+    } else {
+        1025 + d % 3072
+    }
+}
+
+/// One object of the workload: `size` bytes from the global allocator, freed on drop.
+struct Block {
+    ptr: std::ptr::NonNull<u8>,
+    size: usize,
+}
+
+impl Block {
+    fn layout(size: usize) -> std::alloc::Layout {
+        std::alloc::Layout::from_size_align(size, 8).expect("a valid layout")
+    }
+
+    fn new(size: usize) -> Block {
+        let layout = Block::layout(size);
+        // SAFETY: size is at least 8, so the layout is not zero-sized.
+        let p = unsafe { std::alloc::alloc(layout) };
+        let Some(ptr) = std::ptr::NonNull::new(p) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        // One byte per 4 KiB page, and the last byte (see `MIXED_ROUNDS`).
+        for off in (0..size).step_by(4096).chain([size - 1]) {
+            // SAFETY: off < size, inside the block.
+            unsafe { ptr.as_ptr().add(off).write(1) };
+        }
+        Block { ptr, size }
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Block::layout(self.size)) };
+    }
+}
+
+/// What one run of the mixed workload did: the same in Rust and Go when both drew the same
+/// objects (`cargo xtask test` compares them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MixedRun {
+    /// Objects allocated.
+    pub objects: u64,
+    /// Bytes asked for, over all objects.
+    pub bytes: u64,
+    /// Objects still live at the end.
+    pub live: u64,
+}
+
+/// Runs the mixed workload (`small`: the short one of `cargo xtask test`) on the global
+/// allocator and calls `measure` while the last round's survivors are still live.
+pub fn mixed_workload<R>(small: bool, measure: impl FnOnce(MixedRun) -> R) -> R {
+    let (rounds, objects) = if small {
+        (MIXED_SMALL_ROUNDS, MIXED_SMALL_OBJECTS)
+    } else {
+        (MIXED_ROUNDS, MIXED_OBJECTS)
+    };
+    let mut rng = Lcg::new(SEED);
+    let mut live: Vec<Block> = Vec::new();
+    let mut run = MixedRun {
+        objects: 0,
+        bytes: 0,
+        live: 0,
+    };
+    for _ in 0..rounds {
+        for _ in 0..objects {
+            let size = mixed_size(&mut rng);
+            run.objects += 1;
+            run.bytes += size as u64;
+            live.push(Block::new(size));
+        }
+        // `retain` visits every element once, in order: one draw per live object.
+        live.retain(|_| rng.draw() % 10 < 3);
+    }
+    run.live = live.len() as u64;
+    let r = measure(run);
+    drop(live);
+    r
+}
+
+/// `VmHWM` (peak) and `VmRSS` (current) of this process in KiB, from /proc/self/status (0 where
+/// there is none).
+pub fn rss_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// The body of each `rss_<impl>` example: runs the mixed workload (argument `small`: the short
+/// one) and prints one JSON line, the format of the Go twin's: `impl`, `peak_kib`, `final_kib`,
+/// `released_kib` when `released` gives it (bytes), and the run's counts.
+pub fn rss_main(imp: &str, released: impl FnOnce() -> Option<usize>) {
+    let small = std::env::args().skip(1).any(|a| a == "small");
+    let (line, run) = mixed_workload(small, |run| {
+        let (peak, now) = rss_kib();
+        let released =
+            released().map_or(String::new(), |b| format!(",\"released_kib\":{}", b / 1024));
+        (
+            format!("{{\"impl\":\"{imp}\",\"peak_kib\":{peak},\"final_kib\":{now}{released}"),
+            run,
+        )
+    });
+    println!(
+        "{line},\"objects\":{},\"bytes\":{},\"live\":{}}}",
+        run.objects, run.bytes, run.live
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,4 +406,18 @@ mod tests {
     }
 
     const GO_APPEND_CAP: usize = 1_055_744;
+
+    #[test]
+    fn mixed_small_workload_matches_go() {
+        // What `go run ./rssmixed small` prints as objects, bytes and live (go/rssmixed).
+        let run = mixed_workload(true, |run| run);
+        assert_eq!(
+            run,
+            MixedRun {
+                objects: 15_000,
+                bytes: 10_312_400,
+                live: 2_082,
+            }
+        );
+    }
 }

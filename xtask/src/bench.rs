@@ -8,7 +8,12 @@
 //! tasks, the two yields of a ping-pong turn), so its times are divided by `n` here; the Go
 //! benchmarks report per-operation ns/op themselves.
 //!
-//! `--quick` shortens criterion's warm-up and measurement and runs Go once instead of five times.
+//! A chapter may also have resident-memory programs ([`RSS`]): one Rust example per allocator
+//! and a Go main package, each running the same workload and printing one JSON line with its
+//! peak and final RSS in KiB. They go to the results file's `rss` list and to a second table.
+//!
+//! `--quick` shortens criterion's warm-up and measurement and runs Go and the resident-memory
+//! programs once instead of five and three times.
 //! `--render` only regenerates the tables from the committed JSON.
 //! `cargo xtask test` calls [`test_mode`]: every bench once, and the tables must be up to date.
 
@@ -37,12 +42,42 @@ const CHAPTERS: &[(&str, &[&str])] = &[
             "switch",
         ],
     ),
+    ("allocator", &["alloc_window", "alloc_threads"]),
+];
+
+/// Chapters with resident-memory programs: (chapter, bench id, the `benches` examples, the Go
+/// main package in `benches/go`). Each program runs one workload on one allocator and prints
+/// one JSON line: `impl`, `peak_kib` (VmHWM), `final_kib` (VmRSS), optionally `released_kib`,
+/// and the counts `objects`, `bytes`, `live`, which must be the same for every program of a
+/// chapter (the proof that they all ran the same workload). With the argument `small` they run
+/// a short workload, for `cargo xtask test`.
+const RSS: &[(&str, &str, &[&str], &str)] = &[(
+    "allocator",
+    "rss_mixed",
+    &["rss_ours", "rss_glibc", "rss_mimalloc"],
+    "./rssmixed",
+)];
+
+/// Runs of each resident-memory program in a full run (a quick run uses 1): the row is the
+/// median of each number.
+const RSS_COUNT: usize = 3;
+
+/// The title of a chapter's resident-memory table.
+const RSS_TITLE: &str = "Resident memory, mixed workload (KiB)";
+
+/// Ratio columns of the resident-memory table.
+const RSS_RATIOS: &[(&str, &str, &str)] = &[
+    ("ours/glibc", "ours", "glibc"),
+    ("ours/mimalloc", "ours", "mimalloc"),
+    ("ours/go", "ours", "go"),
 ];
 
 /// Column order of the tables; an impl not listed here comes after, alphabetically.
 const IMPLS: &[&str] = &[
     "ours",
     "go",
+    "glibc",
+    "mimalloc",
     "hashbrown+ahash",
     "std",
     "ours-bucket",
@@ -57,6 +92,7 @@ const RATIOS: &[(&str, &str, &str)] = &[
     ("ours/go", "ours", "go"),
     ("ours/hashbrown", "ours", "hashbrown+ahash"),
     ("ours/tokio-ct", "ours", "tokio-ct"),
+    ("ours/mimalloc", "ours", "mimalloc"),
 ];
 
 const ALLOCATOR: &str = "Rust rows use the system allocator (glibc malloc)";
@@ -89,6 +125,20 @@ struct Row {
     max_ns: f64,
 }
 
+/// One resident-memory program's numbers (see [`RSS`]), in KiB.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct RssRow {
+    chapter: String,
+    bench: String,
+    #[serde(rename = "impl")]
+    imp: String,
+    peak_kib: u64,
+    final_kib: u64,
+    /// What the allocator says it gave back to the OS over the run, where it says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    released_kib: Option<u64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ResultsFile {
     machine: Machine,
@@ -97,6 +147,8 @@ struct ResultsFile {
     date: String,
     allocator: String,
     results: Vec<Row>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rss: Vec<RssRow>,
 }
 
 struct Args {
@@ -142,6 +194,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     let all = Instant::now();
     let machine = machine();
     let mut rows = Vec::new();
+    let mut rss = Vec::new();
     for &chapter in &a.chapters {
         let t = Instant::now();
         let rust = criterion_rows(ctx, chapter, a.quick)?;
@@ -154,6 +207,16 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
         let go = go_rows(ctx, chapter, a.quick)?;
         eprintln!("    go: {} results in {}s", go.len(), t.elapsed().as_secs());
         rows.extend(order_rows(go, rust));
+        let t = Instant::now();
+        let mem = rss_rows(ctx, chapter, if a.quick { 1 } else { RSS_COUNT }, false)?;
+        if !mem.is_empty() {
+            eprintln!(
+                "    resident memory: {} programs in {}s",
+                mem.len(),
+                t.elapsed().as_secs()
+            );
+        }
+        rss.extend(mem);
     }
 
     let path = results_dir(ctx).join(format!("{}.json", machine.id()));
@@ -168,6 +231,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
         date: utc_now(),
         allocator: ALLOCATOR.to_string(),
         results: Vec::new(),
+        rss: Vec::new(),
     };
     // Keep the rows of the chapters not run this time.
     if let Ok(old) = read_results(&path) {
@@ -176,8 +240,14 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
             .into_iter()
             .filter(|r| !a.chapters.contains(&r.chapter.as_str()))
             .collect();
+        file.rss = old
+            .rss
+            .into_iter()
+            .filter(|r| !a.chapters.contains(&r.chapter.as_str()))
+            .collect();
     }
     file.results.extend(rows);
+    file.rss.extend(rss);
     std::fs::create_dir_all(results_dir(ctx)).map_err(|e| format!("benches/results: {e}"))?;
     let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -226,8 +296,9 @@ fn designs(ctx: &Ctx) -> Result {
 }
 
 /// For `cargo xtask test`: every criterion bench once (`--test`), every Go benchmark once
-/// (`-benchtime 1x`, after the Go tests that check both sides draw the same keys), and the
-/// generated tables must be what the committed results render to.
+/// (`-benchtime 1x`, after the Go tests that check both sides draw the same keys), every
+/// resident-memory program once on its small workload (all of a chapter's must report the same
+/// counts), and the generated tables must be what the committed results render to.
 pub fn test_mode(ctx: &Ctx) -> Result {
     step("criterion benches, one iteration each (cargo bench -p benches -- --test)");
     let home = ctx.root.join("target").join("bench-criterion").join("test");
@@ -244,6 +315,15 @@ pub fn test_mode(ctx: &Ctx) -> Result {
             .args(["test", "-run", ".", "-bench", ".", "-benchtime", "1x"])
             .current_dir(go_dir(ctx)),
     )?;
+
+    for (chapter, ..) in RSS {
+        for r in rss_rows(ctx, chapter, 1, true)? {
+            eprintln!(
+                "    {}/{}: peak {} KiB, final {} KiB",
+                r.bench, r.imp, r.peak_kib, r.final_kib
+            );
+        }
+    }
 
     step("generated bench tables match benches/results/*.json");
     let mut stale = Vec::new();
@@ -402,6 +482,101 @@ fn go_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
         .collect())
 }
 
+/// Runs a chapter's resident-memory programs (see [`RSS`]) `count` times each, the Rust ones
+/// built with the bench profile (as `cargo bench` builds), one at a time; each number of a row
+/// is the median of its runs. `small`: the short workload of `cargo xtask test`.
+fn rss_rows(ctx: &Ctx, chapter: &str, count: usize, small: bool) -> Result<Vec<RssRow>> {
+    let Some(&(_, bench, examples, go_pkg)) = RSS.iter().find(|r| r.0 == chapter) else {
+        return Ok(Vec::new());
+    };
+    let arg = if small { "small" } else { "full" };
+    step(&format!(
+        "resident memory ({arg} workload): examples {} and go run {go_pkg}, {count}x each",
+        examples.join(", ")
+    ));
+    let mut programs: Vec<Command> = Vec::new();
+    for ex in examples {
+        let mut cmd = cargo();
+        cmd.args([
+            "run",
+            "-q",
+            "--profile",
+            "bench",
+            "-p",
+            "benches",
+            "--example",
+            ex,
+            "--",
+        ])
+        .current_dir(&ctx.root);
+        programs.push(cmd);
+    }
+    let mut go = crate::tools::go_cmd(ctx)?;
+    go.args(["run", go_pkg]).current_dir(go_dir(ctx));
+    programs.push(go);
+
+    let mut rows = Vec::new();
+    let mut counts: Option<(String, [u64; 3])> = None;
+    for mut cmd in programs {
+        if small {
+            cmd.arg("small");
+        }
+        let shown = format!("{cmd:?}");
+        let mut runs: Vec<(String, u64, u64, Option<u64>)> = Vec::new();
+        for _ in 0..count {
+            let out = crate::util::output(&mut cmd)?;
+            let line = out
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            eprintln!("    {line}");
+            let v: Value =
+                serde_json::from_str(line).map_err(|e| format!("{shown}: `{line}`: {e}"))?;
+            let num = |k: &str| -> Result<u64> {
+                v[k].as_u64()
+                    .ok_or_else(|| format!("{shown}: no `{k}` in `{line}`"))
+            };
+            let imp = v["impl"]
+                .as_str()
+                .ok_or_else(|| format!("{shown}: no `impl` in `{line}`"))?
+                .to_string();
+            let these = [num("objects")?, num("bytes")?, num("live")?];
+            match &counts {
+                None => counts = Some((imp.clone(), these)),
+                Some((first, c)) if *c != these => {
+                    return Err(format!(
+                        "{bench}: {imp} ran a different workload from {first}: \
+                         objects, bytes, live = {these:?} against {c:?}"
+                    ))
+                }
+                Some(_) => {}
+            }
+            let (peak, fin) = (num("peak_kib")?, num("final_kib")?);
+            if peak == 0 || fin == 0 {
+                return Err(format!("{shown}: no resident memory in `{line}`"));
+            }
+            runs.push((imp, peak, fin, v["released_kib"].as_u64()));
+        }
+        let median = |mut v: Vec<u64>| -> u64 {
+            v.sort_unstable();
+            v[v.len() / 2]
+        };
+        rows.push(RssRow {
+            chapter: chapter.to_string(),
+            bench: bench.to_string(),
+            imp: runs[0].0.clone(),
+            peak_kib: median(runs.iter().map(|r| r.1).collect()),
+            final_kib: median(runs.iter().map(|r| r.2).collect()),
+            released_kib: runs[0]
+                .3
+                .map(|_| median(runs.iter().filter_map(|r| r.3).collect())),
+        });
+    }
+    rows.sort_by_key(|r| impl_rank(&r.imp));
+    Ok(rows)
+}
+
 /// `Benchmark_map_u64/insert-2   7   149.7 ns/op` → ("map_u64/insert", 149.7).
 fn parse_go_line(line: &str) -> Option<(String, f64)> {
     let mut fields = line.split_whitespace();
@@ -545,27 +720,10 @@ fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
         .iter()
         .filter(|r| r.chapter == chapter)
         .collect();
-    if rows.is_empty() {
+    let rss: Vec<&RssRow> = file.rss.iter().filter(|r| r.chapter == chapter).collect();
+    if rows.is_empty() && rss.is_empty() {
         return None;
     }
-    let mut impls: Vec<&str> = Vec::new();
-    let mut benches: Vec<&str> = Vec::new();
-    let mut cell: BTreeMap<(&str, &str), f64> = BTreeMap::new();
-    for r in &rows {
-        if !impls.contains(&r.imp.as_str()) {
-            impls.push(&r.imp);
-        }
-        if !benches.contains(&r.bench.as_str()) {
-            benches.push(&r.bench);
-        }
-        cell.insert((&r.bench, &r.imp), r.median_ns);
-    }
-    impls.sort_by_key(|i| impl_rank(i));
-    let ratios: Vec<_> = RATIOS
-        .iter()
-        .filter(|(_, a, b)| impls.contains(a) && impls.contains(b))
-        .collect();
-
     let go = file
         .go
         .split_whitespace()
@@ -586,6 +744,36 @@ fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
         file.machine.id(),
         file.machine.cores
     ));
+    if !rows.is_empty() {
+        s.push_str(&time_table(&rows));
+    }
+    if !rss.is_empty() {
+        s.push_str(&rss_table(&rss));
+    }
+    Some(s)
+}
+
+/// The ns-per-operation table of one chapter on one machine.
+fn time_table(rows: &[&Row]) -> String {
+    let mut impls: Vec<&str> = Vec::new();
+    let mut benches: Vec<&str> = Vec::new();
+    let mut cell: BTreeMap<(&str, &str), f64> = BTreeMap::new();
+    for r in rows {
+        if !impls.contains(&r.imp.as_str()) {
+            impls.push(&r.imp);
+        }
+        if !benches.contains(&r.bench.as_str()) {
+            benches.push(&r.bench);
+        }
+        cell.insert((&r.bench, &r.imp), r.median_ns);
+    }
+    impls.sort_by_key(|i| impl_rank(i));
+    let ratios: Vec<_> = RATIOS
+        .iter()
+        .filter(|(_, a, b)| impls.contains(a) && impls.contains(b))
+        .collect();
+
+    let mut s = String::new();
     s.push_str("<div class=\"table-wrapper\"><table class=\"bench\">\n<thead><tr><th>bench</th>");
     for h in impls.iter().copied().chain(ratios.iter().map(|r| r.0)) {
         s.push_str(&format!("<th>{h}</th>"));
@@ -607,7 +795,70 @@ fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
         s.push_str("</tr>\n");
     }
     s.push_str("</tbody>\n</table></div>\n");
-    Some(s)
+    s
+}
+
+/// The resident-memory table of one chapter on one machine: a row for peak and one for final
+/// RSS of each bench, and one for what the allocators say they released, where any does.
+fn rss_table(rows: &[&RssRow]) -> String {
+    let mut impls: Vec<&str> = Vec::new();
+    let mut benches: Vec<&str> = Vec::new();
+    for r in rows {
+        if !impls.contains(&r.imp.as_str()) {
+            impls.push(&r.imp);
+        }
+        if !benches.contains(&r.bench.as_str()) {
+            benches.push(&r.bench);
+        }
+    }
+    impls.sort_by_key(|i| impl_rank(i));
+    let ratios: Vec<_> = RSS_RATIOS
+        .iter()
+        .filter(|(_, a, b)| impls.contains(a) && impls.contains(b))
+        .collect();
+    let get = |b: &str, i: &str| rows.iter().find(|r| r.bench == b && r.imp == i);
+
+    let mut s = format!("<p class=\"bench-title\"><strong>{RSS_TITLE}</strong></p>\n");
+    s.push_str("<div class=\"table-wrapper\"><table class=\"bench\">\n<thead><tr><th>bench</th>");
+    for h in impls.iter().copied().chain(ratios.iter().map(|r| r.0)) {
+        s.push_str(&format!("<th>{h}</th>"));
+    }
+    s.push_str("</tr></thead>\n<tbody>\n");
+    type Field = fn(&RssRow) -> Option<u64>;
+    let fields: [(&str, Field); 3] = [
+        ("peak (VmHWM)", |r| Some(r.peak_kib)),
+        ("final (VmRSS)", |r| Some(r.final_kib)),
+        ("released to the OS", |r| r.released_kib),
+    ];
+    for b in &benches {
+        for (label, field) in fields {
+            let values: Vec<Option<u64>> = impls
+                .iter()
+                .map(|i| get(b, i).and_then(|r| field(r)))
+                .collect();
+            if values.iter().all(Option::is_none) {
+                continue;
+            }
+            s.push_str(&format!("<tr><td><code>{b}</code> {label}</td>"));
+            for v in &values {
+                let v = v.map_or("—".to_string(), |v| v.to_string());
+                s.push_str(&format!("<td>{v}</td>"));
+            }
+            for (_, num, den) in &ratios {
+                let v = match (
+                    get(b, num).and_then(|r| field(r)),
+                    get(b, den).and_then(|r| field(r)),
+                ) {
+                    (Some(n), Some(d)) if d > 0 => format!("{:.2}", n as f64 / d as f64),
+                    _ => "—".to_string(),
+                };
+                s.push_str(&format!("<td>{v}</td>"));
+            }
+            s.push_str("</tr>\n");
+        }
+    }
+    s.push_str("</tbody>\n</table></div>\n");
+    s
 }
 
 /// Three significant digits or so: 3.96, 13.7, 149, 1234.
@@ -800,6 +1051,7 @@ mod tests {
                 row("map_u64/insert", "hashbrown+ahash", 25.0),
                 row("growslice/append_u64", "ours", 4.0),
             ],
+            rss: Vec::new(),
         };
         let t = render_machine("maps", &file).unwrap();
         assert!(
@@ -821,5 +1073,65 @@ mod tests {
             "{t}"
         );
         assert!(render_machine("other", &file).is_none());
+    }
+
+    #[test]
+    fn rss_table_follows_the_time_table() {
+        let rss = |imp: &str, peak: u64, fin: u64, released: Option<u64>| RssRow {
+            chapter: "allocator".into(),
+            bench: "rss_mixed".into(),
+            imp: imp.into(),
+            peak_kib: peak,
+            final_kib: fin,
+            released_kib: released,
+        };
+        let file = ResultsFile {
+            machine: Machine {
+                os: "linux".into(),
+                arch: "x86_64".into(),
+                cpu: "x".into(),
+                cores: 2,
+            },
+            rustc: "rustc 1.95.0 (59807616e 2026-04-14)".into(),
+            go: "go version go1.27.3 linux/amd64".into(),
+            date: "2026-11-27T10:00:00Z".into(),
+            allocator: ALLOCATOR.into(),
+            results: vec![Row {
+                chapter: "allocator".into(),
+                bench: "alloc_window/16".into(),
+                imp: "mimalloc".into(),
+                median_ns: 5.0,
+                min_ns: 5.0,
+                max_ns: 5.0,
+            }],
+            rss: vec![
+                rss("mimalloc", 400, 400, None),
+                rss("glibc", 200, 100, None),
+                rss("ours", 100, 50, Some(1024)),
+            ],
+        };
+        let t = render_machine("allocator", &file).unwrap();
+        let title = t.find(RSS_TITLE).expect("the resident-memory table");
+        assert!(t.find("alloc_window/16").unwrap() < title, "{t}");
+        assert!(
+            t.contains("<tr><th>bench</th><th>ours</th><th>glibc</th><th>mimalloc</th><th>ours/glibc</th><th>ours/mimalloc</th></tr>"),
+            "{t}"
+        );
+        assert!(
+            t.contains("<tr><td><code>rss_mixed</code> peak (VmHWM)</td><td>100</td><td>200</td><td>400</td><td>0.50</td><td>0.25</td></tr>"),
+            "{t}"
+        );
+        assert!(
+            t.contains("<tr><td><code>rss_mixed</code> released to the OS</td><td>1024</td><td>—</td><td>—</td><td>—</td><td>—</td></tr>"),
+            "{t}"
+        );
+        // An older results file, without the `rss` list, still reads.
+        let json = serde_json::to_string(&ResultsFile {
+            rss: Vec::new(),
+            ..file
+        })
+        .unwrap();
+        assert!(!json.contains("\"rss\""), "{json}");
+        assert!(serde_json::from_str::<ResultsFile>(&json).is_ok());
     }
 }
