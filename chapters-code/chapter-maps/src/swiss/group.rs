@@ -8,7 +8,7 @@
 //! arithmetic elsewhere; here it is the portable version everywhere, with Go's byte-per-slot
 //! bitset (0x80 in each byte that is in the set).
 
-use std::mem::{size_of, MaybeUninit};
+use std::mem::MaybeUninit;
 
 /// Slots per group. Go: `abi.MapGroupSlots`.
 pub const GROUP_SLOTS: usize = 8;
