@@ -20,13 +20,15 @@
 //! The resident memory of a longer mixed workload is measured by the `rss_*` examples, not
 //! here (see `benches::mixed_workload`).
 
+mod common;
+use common::config;
 use criterion::measurement::WallTime;
 use criterion::{
     black_box, criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Objects live in one window (Go: `window` in `go/allocator_test.go`).
 const WINDOW: usize = 1000;
@@ -37,15 +39,6 @@ const SIZES: &[usize] = &[16, 64, 256, 4096];
 /// The thread counts of `alloc_threads`, each a phase `t<n>`; every thread runs the 64-byte
 /// window.
 const THREADS: &[usize] = &[1, 2, 4];
-
-/// Settings for a full run; `cargo xtask bench --quick` overrides the times on the command line.
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .without_plots()
-}
 
 /// One allocator under test, called with the same size and alignment for an object's
 /// allocation and its free.

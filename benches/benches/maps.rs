@@ -7,10 +7,12 @@
 //! Only the phase itself is timed (`iter_custom`): building the map a phase needs, cloning the
 //! keys that insert consumes, and dropping the map afterwards all happen off the clock.
 
+mod common;
 use benches::{
     append_ours, append_std, str16_keys, u64_keys, BenchMap, Hashbrown, KeyBits, Keys, Ours,
     OursBucket, Std, N,
 };
+use common::config;
 use criterion::measurement::WallTime;
 use criterion::{
     black_box, criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion,
@@ -18,15 +20,6 @@ use criterion::{
 };
 use std::hash::Hash;
 use std::time::{Duration, Instant};
-
-/// Settings for a full run; `cargo xtask bench --quick` overrides the times on the command line.
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .without_plots()
-}
 
 fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     let mut g = c.benchmark_group(name);

@@ -18,9 +18,11 @@
 //! tokio-mt that many workers and rayon that many threads (2 on the book's 2-core machine),
 //! except in the benches that pin Go to one P, where ours has one P too.
 
+mod common;
 use chapter_scheduler::arch::{self, Gobuf};
 use chapter_scheduler::stack::Stack;
 use chapter_scheduler::{go, gopark, goready, gosched, syscall, GRef, Runtime, WaitReason};
+use common::config;
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
@@ -37,15 +39,6 @@ const SPAWN_N: usize = 100_000;
 /// milliseconds, and a hundred thousand would hit the system's thread limits. Still reported per
 /// thread.
 const THREAD_N: usize = 1_000;
-
-/// Settings for a full run; `cargo xtask bench --quick` overrides the times on the command line.
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .without_plots()
-}
 
 /// Go's default GOMAXPROCS: one per CPU.
 fn procs() -> usize {

@@ -18,22 +18,7 @@ pub fn sys_reserve(n: usize) -> *mut u8 {
     if cfg!(miri) {
         return null_mut();
     }
-    // SAFETY: an anonymous mapping touches no existing memory.
-    let p = unsafe {
-        libc::mmap(
-            null_mut(),
-            n,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        null_mut()
-    } else {
-        p.cast()
-    }
+    mmap_anon(n, libc::PROT_NONE)
 }
 
 /// Make `[p, p+n)` of a reservation readable and writable. False if the OS refuses.
@@ -63,12 +48,18 @@ pub fn sys_alloc(n: usize) -> *mut u8 {
         // SAFETY: n > 0 at every call site.
         return unsafe { std::alloc::GlobalAlloc::alloc_zeroed(&std::alloc::System, layout) };
     }
+    mmap_anon(n, libc::PROT_READ | libc::PROT_WRITE)
+}
+
+/// A private anonymous mapping of `n` bytes with protection `prot`, or null. NORESERVE: the
+/// kernel commits memory only as pages are touched.
+fn mmap_anon(n: usize, prot: libc::c_int) -> *mut u8 {
     // SAFETY: an anonymous mapping touches no existing memory.
     let p = unsafe {
         libc::mmap(
             null_mut(),
             n,
-            libc::PROT_READ | libc::PROT_WRITE,
+            prot,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
             -1,
             0,
