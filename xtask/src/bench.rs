@@ -95,7 +95,8 @@ const RATIOS: &[(&str, &str, &str)] = &[
     ("ours/mimalloc", "ours", "mimalloc"),
 ];
 
-const ALLOCATOR: &str = "Rust rows use the system allocator (glibc malloc)";
+const ALLOCATOR: &str =
+    "Rust rows use the system allocator (glibc malloc) unless the row names another";
 
 /// Go's `-count` in a full run (a quick run uses 1): the row is the median of the counts.
 const GO_COUNT: u32 = 5;
