@@ -28,11 +28,22 @@
 //! assert_eq!(n, 10);
 //! ```
 
+pub mod cond;
+#[cfg(all(test, loom))]
+mod models;
 pub mod mutex;
+pub mod once;
 pub mod park;
+pub mod rwmutex;
 pub mod sema;
+mod sync;
+pub mod waitgroup;
 
+pub use cond::{Cond, Locker, RLocker};
 pub use mutex::Mutex;
+pub use once::Once;
+pub use rwmutex::RWMutex;
+pub use waitgroup::WaitGroup;
 
 /// Go: fatal (panic.go). A user error the program cannot survive, such as unlocking an
 /// unlocked mutex: print `fatal error: <msg>` — then, on a goroutine, the header of its

@@ -19,7 +19,8 @@
 
 use crate::park::{runtime_can_spin, runtime_do_spin, runtime_nanotime};
 use crate::sema::{runtime_semacquire_mutex, runtime_semrelease};
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::SeqCst};
+use crate::sync::{AtomicI32, AtomicU32};
+use std::sync::atomic::Ordering::SeqCst;
 
 // ANCHOR: state
 /// Go: MUTEX_LOCKED. Someone holds the mutex.
@@ -47,7 +48,16 @@ pub struct Mutex {
 }
 
 impl Mutex {
+    #[cfg(not(loom))]
     pub const fn new() -> Mutex {
+        Mutex {
+            state: AtomicI32::new(0),
+            sema: AtomicU32::new(0),
+        }
+    }
+    /// loom's atomics cannot be made in a `const fn`.
+    #[cfg(loom)]
+    pub fn new() -> Mutex {
         Mutex {
             state: AtomicI32::new(0),
             sema: AtomicU32::new(0),
@@ -87,6 +97,20 @@ impl Mutex {
             return;
         }
         self.lock_slow(i64::MAX);
+    }
+
+    /// Lock, with every wait counting as starving (threshold below 0): for the loom model of
+    /// the hand-off, where the clock stands still.
+    #[cfg(loom)]
+    pub(crate) fn lock_starving_at_once(&self) {
+        if self
+            .state
+            .compare_exchange(0, MUTEX_LOCKED, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+        self.lock_slow(-1);
     }
 
     // ANCHOR: trylock
@@ -191,6 +215,8 @@ impl Mutex {
                     delta -= MUTEX_STARVING;
                 }
                 self.state.fetch_add(delta, SeqCst);
+                #[cfg(loom)]
+                crate::models::HANDOFFS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 break;
             }
             awoke = true;
@@ -256,7 +282,7 @@ impl Mutex {
     // ANCHOR_END: unlock
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -10,9 +10,8 @@
 
 use chapter_scheduler::proc::getm;
 use chapter_scheduler::{getg, gopark, goready, GRef, WaitReason};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::MutexGuard;
-use std::thread::Thread;
+use crate::sync::{AtomicBool, MutexGuard, Thread};
+use std::sync::atomic::Ordering;
 
 /// How to wake one parked caller.
 enum Parker {
@@ -32,8 +31,9 @@ pub struct Waiter {
 
 /// Is the caller a goroutine? `getm()` answers for the thread, so it must be asked afresh
 /// each time: a goroutine may resume on another thread.
+/// Under loom every caller is a (modelled) thread.
 pub fn on_goroutine() -> bool {
-    getm().is_some()
+    !cfg!(loom) && getm().is_some()
 }
 
 impl Waiter {
@@ -47,7 +47,7 @@ impl Waiter {
             }
             Parker::G(gp)
         } else {
-            Parker::Thread(std::thread::current())
+            Parker::Thread(crate::sync::current())
         };
         Waiter {
             parker,
@@ -75,7 +75,7 @@ impl Waiter {
             Parker::Thread(_) => {
                 drop(lock);
                 while !self.readied.load(Ordering::Acquire) {
-                    std::thread::park();
+                    crate::sync::park();
                 }
             }
         }
@@ -114,7 +114,7 @@ pub fn goyield() {
     if on_goroutine() {
         chapter_scheduler::goyield();
     } else {
-        std::thread::yield_now();
+        crate::sync::yield_now();
     }
 }
 
@@ -132,13 +132,24 @@ pub const ACTIVE_SPIN_CNT: u32 = 30;
 /// [`chapter_scheduler`] keeps private, and a plain thread has no P to ask about. So every
 /// caller gets the first two only. We therefore spin in some cases Go does not (no other P
 /// running, or work queued behind us), and each time for at most 4 × 30 PAUSEs.
+///
+/// Under loom one round is allowed, so that the models cover a spinner claiming the woken bit
+/// without multiplying the interleavings fourfold.
 pub fn runtime_can_spin(i: i32) -> bool {
+    if cfg!(loom) {
+        return i < 1;
+    }
     i < ACTIVE_SPIN && ncpu() > 1
 }
 
 /// Go: internal/sync.runtime_doSpin (proc.go's internal_sync_runtime_doSpin), which is
 /// `procyield(active_spin_cnt)`.
+///
+/// Under loom it does nothing: the spin is bounded anyway, and loom's `yield_now` would keep
+/// the spinner off the CPU until the holder had finished, hiding the schedules in which the
+/// holder re-locks while a woken waiter spins.
 pub fn runtime_do_spin() {
+    #[cfg(not(loom))]
     for _ in 0..ACTIVE_SPIN_CNT {
         std::hint::spin_loop();
     }
@@ -153,7 +164,14 @@ fn ncpu() -> usize {
 /// Go: internal/sync.runtime_nanotime, i.e. the runtime's nanotime: CLOCK_MONOTONIC (through
 /// the vDSO on Linux). It is never 0 in practice, and lockSlow counts on that, reading
 /// `waitStartTime != 0` as "has slept before".
+///
+/// Under loom time must not decide anything (an execution has to replay exactly), so the
+/// clock stands still at 1: a wait lasts 0ns, and the models choose starvation through the
+/// threshold instead.
 pub fn runtime_nanotime() -> i64 {
+    if cfg!(loom) {
+        return 1;
+    }
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

@@ -22,8 +22,8 @@
 use crate::park::{goyield, runtime_nanotime, Waiter};
 use chapter_scheduler::WaitReason;
 use std::ptr::null_mut;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
-use std::sync::{Mutex, MutexGuard};
+use crate::sync::{AtomicU32, Mutex, MutexGuard};
+use std::sync::atomic::Ordering::SeqCst;
 
 // ANCHOR: sudog
 /// Go: sudog (runtime2.go), the fields sema.go uses. A sudog is a goroutine's entry in a
@@ -70,7 +70,9 @@ impl Sudog {
 /// Go: cheaprand, for treap priorities. A global splitmix64 stream: the slow path only.
 #[inline(never)]
 fn cheaprand() -> u32 {
-    static STATE: AtomicU64 = AtomicU64::new(0x853c_49e6_748f_ea9b);
+    // std's atomic even under loom: the priorities shape the tree, never the interleaving.
+    static STATE: std::sync::atomic::AtomicU64 =
+        std::sync::atomic::AtomicU64::new(0x853c_49e6_748f_ea9b);
     let mut z = STATE.fetch_add(0x9e37_79b9_7f4a_7c15, SeqCst);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -366,7 +368,15 @@ pub struct SemaRoot {
 }
 
 impl SemaRoot {
+    #[cfg(not(loom))]
     const fn new() -> SemaRoot {
+        SemaRoot {
+            lock: Mutex::new(Treap::new()),
+            nwait: AtomicU32::new(0),
+        }
+    }
+    #[cfg(loom)]
+    fn new() -> SemaRoot {
         SemaRoot {
             lock: Mutex::new(Treap::new()),
             nwait: AtomicU32::new(0),
@@ -393,16 +403,22 @@ pub struct PaddedRoot {
 }
 
 /// Go: semTable.
+#[cfg(not(loom))]
 pub struct SemTable([PaddedRoot; SEM_TAB_SIZE]);
+/// Under loom, 2 roots made afresh for every execution: fewer objects for loom to track, and
+/// semaphores of one model share a root as often as not, with several addresses in its treap.
+#[cfg(loom)]
+pub struct SemTable(Vec<PaddedRoot>);
 
 impl SemTable {
     /// Go: rootFor.
     pub fn root_for(&self, addr: &AtomicU32) -> &SemaRoot {
-        &self.0[((addr as *const AtomicU32 as usize) >> 3) % SEM_TAB_SIZE].root
+        &self.0[((addr as *const AtomicU32 as usize) >> 3) % self.0.len()].root
     }
 }
 
 /// Go: semtable, the process-wide table every semaphore hashes into.
+#[cfg(not(loom))]
 pub static SEMTABLE: SemTable = SemTable(
     [const {
         PaddedRoot {
@@ -410,6 +426,11 @@ pub static SEMTABLE: SemTable = SemTable(
         }
     }; SEM_TAB_SIZE],
 );
+#[cfg(loom)]
+loom::lazy_static! {
+    pub static ref SEMTABLE: SemTable =
+        SemTable((0..2).map(|_| PaddedRoot { root: SemaRoot::new() }).collect());
+}
 // ANCHOR_END: semtable
 
 // ANCHOR: cansemacquire
@@ -444,6 +465,21 @@ pub fn runtime_semacquire_mutex(addr: &AtomicU32, lifo: bool) {
     semacquire1(addr, lifo, WaitReason::SyncMutexLock)
 }
 
+/// Go: sync.runtime_SemacquireRWMutexR, for a reader waiting out a writer.
+pub fn runtime_semacquire_rwmutex_r(addr: &AtomicU32) {
+    semacquire1(addr, false, WaitReason::SyncRWMutexRLock)
+}
+
+/// Go: sync.runtime_SemacquireRWMutex, for a writer waiting out the readers.
+pub fn runtime_semacquire_rwmutex(addr: &AtomicU32) {
+    semacquire1(addr, false, WaitReason::SyncRWMutexLock)
+}
+
+/// Go: sync.runtime_SemacquireWaitGroup (without synctest's durable blocking).
+pub fn runtime_semacquire_waitgroup(addr: &AtomicU32) {
+    semacquire1(addr, false, WaitReason::SyncWaitGroupWait)
+}
+
 /// Go: internal/sync.runtime_Semrelease (sema.go's internal_sync_runtime_Semrelease).
 pub fn runtime_semrelease(addr: &AtomicU32, handoff: bool) {
     semrelease1(addr, handoff)
@@ -476,6 +512,7 @@ pub fn semacquire1(addr: &AtomicU32, lifo: bool, reason: WaitReason) {
         let mut treap = root.lock();
         // From here on a releaser cannot take its lock-free exit: it will come looking.
         root.nwait.fetch_add(1, SeqCst);
+        crate::sync::loom_store_load_fence();
         // A release may have landed between the first check and nwait; catch it now.
         if cansemacquire(addr) {
             root.nwait.fetch_sub(1, SeqCst);
@@ -504,6 +541,7 @@ pub fn semacquire1(addr: &AtomicU32, lifo: bool, reason: WaitReason) {
 pub fn semrelease1(addr: &AtomicU32, handoff: bool) {
     let root = SEMTABLE.root_for(addr);
     addr.fetch_add(1, SeqCst);
+    crate::sync::loom_store_load_fence();
 
     // Nobody counted in nwait: done. Reading it after the increment is what makes this
     // safe; an acquirer that counts itself later will see the new unit in its re-check.
@@ -551,7 +589,148 @@ pub fn semrelease1(addr: &AtomicU32, handoff: bool) {
 }
 // ANCHOR_END: semrelease1
 
-#[cfg(test)]
+// ANCHOR: notifylist
+/// Go: notifyList, the queue under sync.Cond. Every Wait draws a ticket from `wait`; `notify`
+/// is the next ticket to be woken. Tickets below `notify` have been notified. A waiter that
+/// arrives late, holding an already-notified ticket, does not sleep at all.
+pub struct NotifyList {
+    /// Go: wait. The next ticket to hand out (atomic: taken without the lock).
+    wait: AtomicU32,
+    /// Go: notify. The next ticket to notify. Written only under `lock`, read without it on
+    /// the fast path.
+    notify: AtomicU32,
+    /// Go: lock, guarding head and tail: a list of sudogs through `next`, in the order they
+    /// queued, which is almost — not exactly — ticket order.
+    lock: Mutex<NotifyQueue>,
+}
+
+pub struct NotifyQueue {
+    head: *mut Sudog,
+    tail: *mut Sudog,
+}
+
+// SAFETY: the sudogs belong to parked waiters and are reached only under the lock.
+unsafe impl Send for NotifyQueue {}
+
+/// Go: less. Ticket order with wrap-around: a is before b if a-b is negative as an int32.
+pub fn less(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+impl Default for NotifyList {
+    fn default() -> Self {
+        NotifyList::new()
+    }
+}
+
+impl NotifyList {
+    pub fn new() -> NotifyList {
+        NotifyList {
+            wait: AtomicU32::new(0),
+            notify: AtomicU32::new(0),
+            lock: Mutex::new(NotifyQueue {
+                head: null_mut(),
+                tail: null_mut(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, NotifyQueue> {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Go: notifyListAdd. Take the next ticket. Cond.Wait calls it while still holding its
+    /// lock, which orders the ticket before any Signal that lock protects.
+    pub fn add(&self) -> u32 {
+        self.wait.fetch_add(1, SeqCst)
+    }
+
+    /// Go: notifyListWait. Sleep until ticket `t` is notified, unless it already is.
+    pub fn wait(&self, t: u32) {
+        let mut q = self.lock();
+        if less(t, self.notify.load(SeqCst)) {
+            return;
+        }
+        let mut sudog = Sudog::new(Waiter::current());
+        sudog.ticket = t;
+        let s: *mut Sudog = &raw mut sudog;
+        if q.tail.is_null() {
+            q.head = s;
+        } else {
+            // SAFETY: under the lock; the tail is a parked waiter's sudog.
+            unsafe { (*q.tail).next = s };
+        }
+        q.tail = s;
+        // SAFETY: `s` stays linked, and we parked, until a notifier unlinks and readies it.
+        unsafe { (*s).g.park(q, WaitReason::SyncCondWait) };
+    }
+
+    /// Go: notifyListNotifyAll. Notify every ticket handed out so far, and wake the queue.
+    pub fn notify_all(&self) {
+        // No ticket handed out since the last notification: nothing to do, and no lock.
+        if self.wait.load(SeqCst) == self.notify.load(SeqCst) {
+            return;
+        }
+        let mut q = self.lock();
+        let mut s = q.head;
+        q.head = null_mut();
+        q.tail = null_mut();
+        self.notify.store(self.wait.load(SeqCst), SeqCst);
+        drop(q);
+        // Wake them outside the lock. Each waiter may vanish once readied: read next first.
+        while !s.is_null() {
+            // SAFETY: unlinked above; each sudog's waiter is parked until readied.
+            unsafe {
+                let next = (*s).next;
+                (*s).next = null_mut();
+                Waiter::ready(&raw const (*s).g);
+                s = next;
+            }
+        }
+    }
+
+    /// Go: notifyListNotifyOne. Notify the oldest unnotified ticket, and wake its waiter if
+    /// it is already queued (if not, it will find the ticket notified and not sleep).
+    pub fn notify_one(&self) {
+        if self.wait.load(SeqCst) == self.notify.load(SeqCst) {
+            return;
+        }
+        let mut q = self.lock();
+        let t = self.notify.load(SeqCst);
+        if t == self.wait.load(SeqCst) {
+            return;
+        }
+        self.notify.store(t.wrapping_add(1), SeqCst);
+        // The queue is in arrival order, not ticket order (a waiter may be descheduled
+        // between add and wait), so look for ticket t.
+        let (mut p, mut s) = (null_mut::<Sudog>(), q.head);
+        // SAFETY: under the lock; queued sudogs belong to parked waiters.
+        unsafe {
+            while !s.is_null() {
+                if (*s).ticket == t {
+                    let n = (*s).next;
+                    if p.is_null() {
+                        q.head = n;
+                    } else {
+                        (*p).next = n;
+                    }
+                    if n.is_null() {
+                        q.tail = p;
+                    }
+                    drop(q);
+                    (*s).next = null_mut();
+                    Waiter::ready(&raw const (*s).g);
+                    return;
+                }
+                p = s;
+                s = (*s).next;
+            }
+        }
+    }
+}
+// ANCHOR_END: notifylist
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
