@@ -96,7 +96,12 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
 
 /// The chapter crates that miri and the aarch64 build check: add a chapter here once its
 /// tests pass under both.
-const CHECKED_CRATES: &[&str] = &["chapter-maps", "chapter-scheduler", "chapter-allocator"];
+const CHECKED_CRATES: &[&str] = &[
+    "chapter-maps",
+    "chapter-scheduler",
+    "chapter-allocator",
+    "chapter-mutex",
+];
 
 /// `-p NAME` for each crate.
 fn packages(crates: &[&str]) -> Vec<String> {
@@ -124,6 +129,8 @@ fn loom(ctx: &Ctx) -> Result {
         "chapter-scheduler",
         "-p",
         "chapter-allocator",
+        "-p",
+        "chapter-mutex",
         "--lib",
         "--",
         "loom_",

@@ -46,7 +46,10 @@ impl<L> Guarded<L> {
 #[test]
 fn loom_mutex_excludes_and_ends_unlocked() {
     model(|| {
-        let g = Arc::new(Guarded { lock: Mutex::new(), n: UnsafeCell::new(0) });
+        let g = Arc::new(Guarded {
+            lock: Mutex::new(),
+            n: UnsafeCell::new(0),
+        });
         let t = {
             let g = g.clone();
             thread::spawn(move || {
@@ -72,7 +75,10 @@ fn loom_mutex_starvation_hand_off() {
     HANDOFFS.store(0, Relaxed);
     model(|| {
         EXECS.fetch_add(1, Relaxed);
-        let g = Arc::new(Guarded { lock: Mutex::new(), n: UnsafeCell::new(0) });
+        let g = Arc::new(Guarded {
+            lock: Mutex::new(),
+            n: UnsafeCell::new(0),
+        });
         let t = {
             let g = g.clone();
             thread::spawn(move || {
@@ -88,17 +94,31 @@ fn loom_mutex_starvation_hand_off() {
         }
         t.join().unwrap();
         assert_eq!(g.get(), 4);
-        assert_eq!(g.lock.state(), 0, "starvation mode ends with its last waiter");
+        assert_eq!(
+            g.lock.state(),
+            0,
+            "starvation mode ends with its last waiter"
+        );
     });
-    eprintln!("execs {} handoffs {}", EXECS.load(Relaxed), HANDOFFS.load(Relaxed));
-    assert!(HANDOFFS.load(Relaxed) > 0, "some execution went through the hand-off");
+    eprintln!(
+        "execs {} handoffs {}",
+        EXECS.load(Relaxed),
+        HANDOFFS.load(Relaxed)
+    );
+    assert!(
+        HANDOFFS.load(Relaxed) > 0,
+        "some execution went through the hand-off"
+    );
 }
 // ANCHOR_END: loom_mutex
 
 #[test]
 fn loom_rwmutex_writer_excludes_readers() {
     model(|| {
-        let g = Arc::new(Guarded { lock: RWMutex::new(), n: UnsafeCell::new(0) });
+        let g = Arc::new(Guarded {
+            lock: RWMutex::new(),
+            n: UnsafeCell::new(0),
+        });
         let reader = {
             let g = g.clone();
             thread::spawn(move || {

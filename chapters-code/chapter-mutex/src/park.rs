@@ -8,9 +8,9 @@
 //! [`std::thread::park`] and is woken with [`std::thread::Thread::unpark`]. A semaphore's
 //! queue may hold both kinds at once: each waiter carries how to wake it.
 
+use crate::sync::{AtomicBool, MutexGuard, Thread};
 use chapter_scheduler::proc::getm;
 use chapter_scheduler::{getg, gopark, goready, GRef, WaitReason};
-use crate::sync::{AtomicBool, MutexGuard, Thread};
 use std::sync::atomic::Ordering;
 
 /// How to wake one parked caller.

@@ -179,7 +179,11 @@ mod tests {
         assert!(rw.try_lock());
         assert_eq!(rw.reader_count(), -RWMUTEX_MAX_READERS);
         assert!(!rw.try_r_lock(), "a writer is in");
-        assert_eq!(rw.reader_count(), -RWMUTEX_MAX_READERS, "a failed try leaves no trace");
+        assert_eq!(
+            rw.reader_count(),
+            -RWMUTEX_MAX_READERS,
+            "a failed try leaves no trace"
+        );
         rw.unlock();
         assert_eq!(rw.reader_count(), 0);
         assert_eq!(rw.w.state(), 0);

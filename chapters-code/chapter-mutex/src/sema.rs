@@ -20,9 +20,9 @@
 //! never set, and `s.g.waiting` (for the goroutine-leak checker) does not exist.
 
 use crate::park::{goyield, runtime_nanotime, Waiter};
+use crate::sync::{AtomicU32, Mutex, MutexGuard};
 use chapter_scheduler::WaitReason;
 use std::ptr::null_mut;
-use crate::sync::{AtomicU32, Mutex, MutexGuard};
 use std::sync::atomic::Ordering::SeqCst;
 
 // ANCHOR: sudog

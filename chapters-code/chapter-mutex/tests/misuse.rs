@@ -1,5 +1,6 @@
 //! Unlocking an unlocked mutex is Go's `fatal`: a message on stderr and exit status 2,
 //! which nothing can recover. Checked by re-running this binary as a child.
+#![cfg(not(miri))] // goroutines (assembly) and timing, or child processes
 
 mod common;
 

@@ -10,6 +10,7 @@
 //! Waits are measured in the hog's critical sections, not in time, and the two modes are
 //! compared with each other, so that a slow or busy machine changes the numbers but not the
 //! outcome.
+#![cfg(not(miri))] // goroutines (assembly) and timing, or child processes
 
 use chapter_mutex::Mutex;
 use chapter_scheduler::{go, parking::Wait, syscall, Runtime};

@@ -1,0 +1,3 @@
+module chaptermutex
+
+go 1.27
