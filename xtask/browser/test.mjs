@@ -39,6 +39,12 @@ const CHAPTERS = [
         zh: { h1: '内存分配器', query: '分配器' },
         ja: { h1: 'メモリアロケータ', query: 'アロケータ' },
     },
+    {
+        page: 'mutex/index.html', shot: 'mutex',
+        en: { h1: 'Mutexes and semaphores', query: 'semacquire' },
+        zh: { h1: '互斥锁与信号量', query: '信号量' },
+        ja: { h1: 'ミューテックスとセマフォ', query: 'セマフォ' },
+    },
 ];
 // ------------------------------------------------------------------------------------------------
 

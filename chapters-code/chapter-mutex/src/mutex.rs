@@ -134,6 +134,7 @@ impl Mutex {
     /// [`Mutex::lock_never_starving`]).
     #[inline(never)]
     fn lock_slow(&self, threshold: i64) {
+        // ANCHOR: solution-lock_slow
         let mut wait_start_time: i64 = 0;
         let mut starving = false;
         let mut awoke = false;
@@ -222,6 +223,7 @@ impl Mutex {
             awoke = true;
             iter = 0;
         }
+        // ANCHOR_END: solution-lock_slow
     }
     // ANCHOR_END: lock_slow
 

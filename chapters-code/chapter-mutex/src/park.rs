@@ -55,6 +55,7 @@ impl Waiter {
         }
     }
 
+    // ANCHOR: park
     /// Go: goparkunlock. Releases `lock` only once the caller is committed to sleeping, then
     /// sleeps until [`Waiter::ready`]. A goroutine releases the lock inside gopark's unlock
     /// function, after it is `_Gwaiting`, so the waker that takes the lock next always finds
@@ -82,6 +83,7 @@ impl Waiter {
         // The waker is done with us (it sets `readied` last); re-arm for a retry.
         self.readied.store(false, Ordering::Relaxed);
     }
+    // ANCHOR_END: park
 
     /// Go: goready(s.g). Wakes the waiter parked in [`Waiter::park`].
     ///

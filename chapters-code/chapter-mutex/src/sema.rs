@@ -184,6 +184,7 @@ impl Treap {
                 t = *pt;
             }
 
+            // ANCHOR: treap_insert
             // A new address: s hangs off `last` as a leaf, then climbs by rotations while its
             // parent's priority is larger than its own, restoring the heap order.
             (*s).ticket = ticket;
@@ -199,6 +200,7 @@ impl Treap {
                     self.rotate_left((*s).parent);
                 }
             }
+            // ANCHOR_END: treap_insert
         }
     }
 
@@ -539,6 +541,7 @@ pub fn semacquire1(addr: &AtomicU32, lifo: bool, reason: WaitReason) {
 /// `handoff` (starvation mode's direct hand-off), the releaser also takes the unit on the
 /// waiter's behalf, marks it so in `ticket`, and yields so that the waiter runs at once.
 pub fn semrelease1(addr: &AtomicU32, handoff: bool) {
+    // ANCHOR: solution-semrelease1
     let root = SEMTABLE.root_for(addr);
     addr.fetch_add(1, SeqCst);
     crate::sync::loom_store_load_fence();
@@ -586,6 +589,7 @@ pub fn semrelease1(addr: &AtomicU32, handoff: bool) {
             goyield();
         }
     }
+    // ANCHOR_END: solution-semrelease1
 }
 // ANCHOR_END: semrelease1
 
@@ -845,17 +849,25 @@ mod tests {
             let mut treap = Treap::new();
             // The model: each address's waiters, as indices into `sudogs`.
             let mut model: BTreeMap<usize, VecDeque<usize>> = BTreeMap::new();
-            let mut sudogs: Vec<Box<Sudog>> = Vec::new();
+            // Raw pointers from Box::into_raw, freed when the case ends: the treap and the
+            // test both point into the boxes, so no Box may be moved or borrowed meanwhile.
+            struct Sudogs(Vec<*mut Sudog>);
+            impl Drop for Sudogs {
+                fn drop(&mut self) {
+                    // SAFETY: each pointer came from Box::into_raw, once.
+                    self.0.drain(..).for_each(|p| drop(unsafe { Box::from_raw(p) }));
+                }
+            }
+            let mut sudogs = Sudogs(Vec::new());
             for op in ops {
                 match op {
                     Op::Queue { addr, lifo, ticket } => {
-                        let mut s = Box::new(Sudog::new(Waiter::current()));
-                        let sp: *mut Sudog = &mut *s;
-                        sudogs.push(s);
+                        let sp = Box::into_raw(Box::new(Sudog::new(Waiter::current())));
+                        sudogs.0.push(sp);
                         // SAFETY: the boxes outlive the treap; each is queued once.
                         unsafe { treap.queue_ticket(addr, sp, lifo, ticket) };
                         let q = model.entry(addr).or_default();
-                        if lifo { q.push_front(sudogs.len() - 1) } else { q.push_back(sudogs.len() - 1) }
+                        if lifo { q.push_front(sudogs.0.len() - 1) } else { q.push_back(sudogs.0.len() - 1) }
                     }
                     Op::Dequeue { addr } => {
                         // SAFETY: as above.
@@ -867,7 +879,7 @@ mod tests {
                         match want {
                             None => prop_assert!(s.is_null()),
                             Some(i) => {
-                                prop_assert!(std::ptr::eq(s, &*sudogs[i]), "dequeue takes the front");
+                                prop_assert!(std::ptr::eq(s, sudogs.0[i]), "dequeue takes the front");
                                 let s = unsafe { &*s };
                                 prop_assert!(s.parent.is_null() && s.prev.is_null() && s.next.is_null());
                                 prop_assert!(s.waitlink.is_null() && s.waittail.is_null());
@@ -881,7 +893,7 @@ mod tests {
                 unsafe { check(treap.treap, null_mut(), 0, usize::MAX, &mut got) };
                 let want: BTreeMap<usize, Vec<*const Sudog>> = model
                     .iter()
-                    .map(|(a, q)| (*a, q.iter().map(|&i| &*sudogs[i] as *const Sudog).collect()))
+                    .map(|(a, q)| (*a, q.iter().map(|&i| sudogs.0[i] as *const Sudog).collect()))
                     .collect();
                 prop_assert_eq!(got, want);
             }

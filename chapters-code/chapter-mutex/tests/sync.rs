@@ -1,7 +1,7 @@
 //! The rest of package sync under load: RWMutex, WaitGroup (and WaitGroup.Go), Once and Cond,
 //! on goroutines and on OS threads.
 
-use chapter_mutex::{Cond, Mutex, Once, RWMutex, WaitGroup};
+use chapter_mutex::{Once, RWMutex, WaitGroup};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
@@ -86,7 +86,8 @@ fn rwmutex_on_threads() {
 #[cfg(not(miri))] // goroutines switch stacks in assembly, which miri cannot run
 mod goroutines {
     use super::*;
-    use chapter_scheduler::{go, gosched, Runtime};
+    use chapter_mutex::{Cond, Mutex};
+    use chapter_scheduler::{gosched, Runtime};
 
     #[test]
     fn rwmutex_on_goroutines() {
