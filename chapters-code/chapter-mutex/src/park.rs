@@ -130,10 +130,8 @@ pub const ACTIVE_SPIN_CNT: u32 = 30;
 /// Go's test has four parts: `i < active_spin`; more than one CPU; at least one other P
 /// running (`gomaxprocs > npidle + nmspinning + 1`); an empty local run queue. Spinning is
 /// only worth it if the holder is running somewhere and nothing else is waiting for our CPU.
-/// The last two parts need the scheduler's counters and run queues, which
-/// [`chapter_scheduler`] keeps private, and a plain thread has no P to ask about. So every
-/// caller gets the first two only. We therefore spin in some cases Go does not (no other P
-/// running, or work queued behind us), and each time for at most 4 × 30 PAUSEs.
+/// A goroutine gets all four, the last two from [`chapter_scheduler::proc::sync_can_spin`].
+/// A plain thread has no P, and gets the first two only.
 ///
 /// Under loom one round is allowed, so that the models cover a spinner claiming the woken bit
 /// without multiplying the interleavings fourfold.
@@ -141,7 +139,10 @@ pub fn runtime_can_spin(i: i32) -> bool {
     if cfg!(loom) {
         return i < 1;
     }
-    i < ACTIVE_SPIN && ncpu() > 1
+    if i >= ACTIVE_SPIN || ncpu() <= 1 {
+        return false;
+    }
+    chapter_scheduler::proc::sync_can_spin().unwrap_or(true)
 }
 
 /// Go: internal/sync.runtime_doSpin (proc.go's internal_sync_runtime_doSpin), which is

@@ -235,6 +235,20 @@ pub fn getm() -> Option<&'static M> {
     unsafe { m.as_ref() }
 }
 
+/// The scheduler's half of Go's internal_sync_runtime_canSpin (proc.go), for sync.Mutex:
+/// is spinning worth it for the calling goroutine? Only if some other P is running (the
+/// holder may be on it: `gomaxprocs > npidle + nmspinning + 1`) and nothing waits in the
+/// caller's local run queue. `None` off a goroutine: a plain thread has no P to ask about.
+/// The round count and the CPU count, the other half, are the caller's.
+pub fn sync_can_spin() -> Option<bool> {
+    let m = getm()?;
+    let p = m.p()?;
+    let sched = m.sched();
+    let busy = sched.gomaxprocs
+        > sched.npidle.load(Ordering::Relaxed) + sched.nmspinning.load(Ordering::Relaxed) + 1;
+    Some(busy && p.runq.is_empty())
+}
+
 fn mustm(what: &str) -> &'static M {
     getm().unwrap_or_else(|| {
         panic!("{what} called outside a goroutine (start one with Runtime::run)")
