@@ -367,6 +367,200 @@ pub fn rss_main(imp: &str, released: impl FnOnce() -> Option<usize>) {
     );
 }
 
+// ---- the mutex chapter's lock-wait workload ----------------------------------------------------
+
+/// The mutex chapter's lock-wait programs (`examples/wait_*.rs`, and in Go `go/lockwait`):
+/// [`WAIT_CONTENDERS`] contenders share one lock. Each takes it [`WAIT_LOCKS`] times and
+/// records how long each Lock call took, from just before the call to the first instruction
+/// inside the critical section. The critical section applies [`wait_work`] to the guarded
+/// state; after Unlock the contender applies it once more to a private state, so that the
+/// lock is busy about half the time. Goroutine rows run on [`WAIT_PROCS`] Ps (ours, and Go at
+/// GOMAXPROCS 2); thread rows on as many OS threads as contenders, on the same machine.
+pub const WAIT_CONTENDERS: usize = 4;
+/// GOMAXPROCS of the goroutine rows.
+pub const WAIT_PROCS: u32 = 2;
+/// Lock calls per contender.
+pub const WAIT_LOCKS: usize = 100_000;
+/// …and with the argument `small`, for `cargo xtask test`.
+pub const WAIT_SMALL_LOCKS: usize = 1_000;
+/// [`Lcg`] steps of one [`wait_work`]: some tens of nanoseconds.
+pub const WAIT_WORK: usize = 50;
+
+/// The work in and after each critical section: [`WAIT_WORK`] steps of [`Lcg`] from `x`.
+/// The guarded state ends as this applied `WAIT_CONTENDERS × locks` times to [`SEED`],
+/// whatever the order of the contenders: the check that every program did the same work.
+#[inline]
+pub fn wait_work(x: u64) -> u64 {
+    let mut l = Lcg(x);
+    for _ in 0..WAIT_WORK {
+        l.draw();
+    }
+    l.0
+}
+
+/// A lock and the `u64` it guards, as each lock-wait row uses it.
+pub trait WaitLock: Sync + Send {
+    /// The column name in the results (`impl` in the JSON).
+    const IMPL: &'static str;
+    fn new(state: u64) -> Self;
+    /// Lock, `f` on the guarded state, unlock.
+    fn with(&self, f: impl FnOnce(&mut u64));
+}
+
+/// `ours`: the chapter's Mutex, its state beside it in an `UnsafeCell` as Go keeps guarded
+/// fields next to a sync.Mutex.
+pub struct WaitOurs {
+    mu: chapter_mutex::Mutex,
+    state: std::cell::UnsafeCell<u64>,
+}
+
+// SAFETY: `state` is only touched while `mu` is held.
+unsafe impl Sync for WaitOurs {}
+
+impl WaitLock for WaitOurs {
+    const IMPL: &'static str = "ours";
+    fn new(state: u64) -> Self {
+        WaitOurs {
+            mu: chapter_mutex::Mutex::new(),
+            state: std::cell::UnsafeCell::new(state),
+        }
+    }
+    #[inline]
+    fn with(&self, f: impl FnOnce(&mut u64)) {
+        self.mu.lock();
+        // SAFETY: we hold `mu`.
+        f(unsafe { &mut *self.state.get() });
+        self.mu.unlock();
+    }
+}
+
+impl WaitLock for std::sync::Mutex<u64> {
+    const IMPL: &'static str = "std";
+    fn new(state: u64) -> Self {
+        std::sync::Mutex::new(state)
+    }
+    #[inline]
+    fn with(&self, f: impl FnOnce(&mut u64)) {
+        f(&mut self.lock().unwrap());
+    }
+}
+
+impl WaitLock for parking_lot::Mutex<u64> {
+    const IMPL: &'static str = "parking_lot";
+    fn new(state: u64) -> Self {
+        parking_lot::Mutex::new(state)
+    }
+    #[inline]
+    fn with(&self, f: impl FnOnce(&mut u64)) {
+        f(&mut self.lock());
+    }
+}
+
+/// One contender: wait at the start line until all have arrived (calling `pause` meanwhile),
+/// then `locks` rounds of Lock, the critical section, Unlock and the work outside. Returns
+/// each Lock call's wait in nanoseconds.
+fn wait_contender<L: WaitLock>(
+    lock: &L,
+    locks: usize,
+    ready: &std::sync::atomic::AtomicUsize,
+    pause: impl Fn(),
+) -> Vec<u64> {
+    use std::sync::atomic::Ordering::SeqCst;
+    ready.fetch_add(1, SeqCst);
+    while ready.load(SeqCst) < WAIT_CONTENDERS {
+        pause();
+    }
+    let mut waits = Vec::with_capacity(locks);
+    let mut private = ready as *const _ as u64;
+    for _ in 0..locks {
+        let start = std::time::Instant::now();
+        let mut wait = 0;
+        lock.with(|s| {
+            wait = start.elapsed().as_nanos() as u64;
+            *s = wait_work(*s);
+        });
+        waits.push(wait);
+        private = wait_work(private);
+    }
+    std::hint::black_box(private);
+    waits
+}
+
+/// Lock calls per contender: [`WAIT_SMALL_LOCKS`] with the argument `small`.
+fn wait_locks() -> usize {
+    if std::env::args().skip(1).any(|a| a == "small") {
+        WAIT_SMALL_LOCKS
+    } else {
+        WAIT_LOCKS
+    }
+}
+
+/// The nearest-rank percentile of sorted `v`, in tenths of a percent (Go: `rank` in
+/// go/lockwait), in integers so that both languages pick the same element.
+fn rank(v: &[u64], permille: usize) -> u64 {
+    v[(v.len() * permille).div_ceil(1000).max(1) - 1]
+}
+
+/// The one JSON line of a lock-wait program: the waits' p50, p99, p99.9 and maximum in ns,
+/// and the workload's `locks` (in all) and final guarded `state`.
+fn wait_report(imp: &str, waits: Vec<Vec<u64>>, state: u64) {
+    let mut all = waits.concat();
+    all.sort_unstable();
+    println!(
+        "{{\"impl\":\"{imp}\",\"p50_ns\":{},\"p99_ns\":{},\"p999_ns\":{},\"max_ns\":{},\"locks\":{},\"state\":{state}}}",
+        rank(&all, 500),
+        rank(&all, 990),
+        rank(&all, 999),
+        all[all.len() - 1],
+        all.len(),
+    );
+}
+
+/// The body of `wait_std` and `wait_parking_lot`: the contenders are OS threads.
+pub fn lock_wait_threads<L: WaitLock>() {
+    let locks = wait_locks();
+    let lock = L::new(SEED);
+    let ready = std::sync::atomic::AtomicUsize::new(0);
+    let waits = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..WAIT_CONTENDERS)
+            .map(|_| s.spawn(|| wait_contender(&lock, locks, &ready, std::thread::yield_now)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let mut state = 0;
+    lock.with(|s| state = *s);
+    wait_report(L::IMPL, waits, state);
+}
+
+/// The body of `wait_ours`: the contenders are goroutines of the chapter's runtime, on
+/// [`WAIT_PROCS`] Ps, and they take the chapter's Mutex.
+pub fn lock_wait_goroutines() {
+    use chapter_scheduler::{gosched, Runtime};
+    use std::sync::Arc;
+    let locks = wait_locks();
+    Runtime::new(WAIT_PROCS).run(move || {
+        let lock = Arc::new(WaitOurs::new(SEED));
+        let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let waits = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let wg = Arc::new(chapter_mutex::WaitGroup::new());
+        for _ in 0..WAIT_CONTENDERS {
+            let (lock, ready, waits) = (lock.clone(), ready.clone(), waits.clone());
+            wg.go(move || {
+                let w = wait_contender(&*lock, locks, &ready, gosched);
+                waits.lock().unwrap().push(w);
+            });
+        }
+        wg.wait();
+        let mut state = 0;
+        lock.with(|s| state = *s);
+        let waits = std::mem::take(&mut *waits.lock().unwrap());
+        wait_report(WaitOurs::IMPL, waits, state);
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,5 +613,27 @@ mod tests {
                 live: 2_082,
             }
         );
+    }
+
+    #[test]
+    fn lock_wait_work_matches_go() {
+        // What `go run ./lockwait small` prints as state (go/lockwait): wait_work applied
+        // WAIT_CONTENDERS × WAIT_SMALL_LOCKS times to SEED.
+        let mut s = SEED;
+        for _ in 0..WAIT_CONTENDERS * WAIT_SMALL_LOCKS {
+            s = wait_work(s);
+        }
+        assert_eq!(s, LOCK_WAIT_SMALL_STATE, "{s}");
+    }
+
+    const LOCK_WAIT_SMALL_STATE: u64 = 16_032_605_837_726_549_098;
+
+    #[test]
+    fn ranks_are_nearest_rank() {
+        let v: Vec<u64> = (1..=1000).collect();
+        assert_eq!(rank(&v, 500), 500);
+        assert_eq!(rank(&v, 990), 990);
+        assert_eq!(rank(&v, 999), 999);
+        assert_eq!(rank(&[7], 999), 7);
     }
 }

@@ -11,9 +11,12 @@
 //! A chapter may also have resident-memory programs ([`RSS`]): one Rust example per allocator
 //! and a Go main package, each running the same workload and printing one JSON line with its
 //! peak and final RSS in KiB. They go to the results file's `rss` list and to a second table.
+//! In the same way a chapter may have lock-wait programs ([`WAITS`]): one Rust example per lock
+//! and a Go main package, each printing the percentiles of the time its contenders waited in
+//! Lock, for the results file's `lock_wait` list and a table of their own.
 //!
-//! `--quick` shortens criterion's warm-up and measurement and runs Go and the resident-memory
-//! programs once instead of five and three times.
+//! `--quick` shortens criterion's warm-up and measurement and runs Go, the resident-memory and
+//! the lock-wait programs once instead of five, three and three times.
 //! `--render` only regenerates the tables from the committed JSON.
 //! `cargo xtask test` calls [`test_mode`]: every bench once, and the tables must be up to date.
 
@@ -43,6 +46,15 @@ const CHAPTERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("allocator", &["alloc_window", "alloc_threads"]),
+    (
+        "mutex",
+        &[
+            "mutex_uncontended",
+            "mutex_contended",
+            "mutex_many",
+            "rwmutex_read_mostly",
+        ],
+    ),
 ];
 
 /// Chapters with resident-memory programs: (chapter, bench id, the `benches` examples, the Go
@@ -72,6 +84,33 @@ const RSS_RATIOS: &[(&str, &str, &str)] = &[
     ("ours/go", "ours", "go"),
 ];
 
+/// Chapters with lock-wait programs: (chapter, bench id, the `benches` examples, the Go main
+/// package in `benches/go`). Each program runs one contention workload on one lock and prints
+/// one JSON line: `impl`, the percentiles `p50_ns`, `p99_ns`, `p999_ns` and `max_ns` of the
+/// time a Lock call waited, and the counts `locks` and `state`, which must be the same for every
+/// program of a chapter. With the argument `small` they run a short workload, for
+/// `cargo xtask test`.
+const WAITS: &[(&str, &str, &[&str], &str)] = &[(
+    "mutex",
+    "lock_wait",
+    &["wait_ours", "wait_parking_lot", "wait_std"],
+    "./lockwait",
+)];
+
+/// Runs of each lock-wait program in a full run (a quick run uses 1): the row is the median of
+/// each number.
+const WAIT_COUNT: usize = 3;
+
+/// The title of a chapter's lock-wait table.
+const WAIT_TITLE: &str =
+    "Wait in Lock, 4 contenders on 2 Ps (goroutines) or 2 cores (threads) (ns)";
+
+/// Ratio columns of the lock-wait table.
+const WAIT_RATIOS: &[(&str, &str, &str)] = &[
+    ("ours/go", "ours", "go"),
+    ("ours/parking_lot", "ours", "parking_lot"),
+];
+
 /// Column order of the tables; an impl not listed here comes after, alphabetically.
 const IMPLS: &[&str] = &[
     "ours",
@@ -80,6 +119,7 @@ const IMPLS: &[&str] = &[
     "mimalloc",
     "hashbrown+ahash",
     "std",
+    "parking_lot",
     "ours-bucket",
     "tokio-ct",
     "tokio-mt",
@@ -93,6 +133,7 @@ const RATIOS: &[(&str, &str, &str)] = &[
     ("ours/hashbrown", "ours", "hashbrown+ahash"),
     ("ours/tokio-ct", "ours", "tokio-ct"),
     ("ours/mimalloc", "ours", "mimalloc"),
+    ("ours/parking_lot", "ours", "parking_lot"),
 ];
 
 const ALLOCATOR: &str =
@@ -140,6 +181,19 @@ struct RssRow {
     released_kib: Option<u64>,
 }
 
+/// One lock-wait program's numbers (see [`WAITS`]), in ns.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct WaitRow {
+    chapter: String,
+    bench: String,
+    #[serde(rename = "impl")]
+    imp: String,
+    p50_ns: u64,
+    p99_ns: u64,
+    p999_ns: u64,
+    max_ns: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ResultsFile {
     machine: Machine,
@@ -150,6 +204,8 @@ struct ResultsFile {
     results: Vec<Row>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     rss: Vec<RssRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    lock_wait: Vec<WaitRow>,
 }
 
 struct Args {
@@ -196,6 +252,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
     let machine = machine();
     let mut rows = Vec::new();
     let mut rss = Vec::new();
+    let mut waits = Vec::new();
     for &chapter in &a.chapters {
         let t = Instant::now();
         let rust = criterion_rows(ctx, chapter, a.quick)?;
@@ -218,6 +275,16 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
             );
         }
         rss.extend(mem);
+        let t = Instant::now();
+        let wait = wait_rows(ctx, chapter, if a.quick { 1 } else { WAIT_COUNT }, false)?;
+        if !wait.is_empty() {
+            eprintln!(
+                "    lock wait: {} programs in {}s",
+                wait.len(),
+                t.elapsed().as_secs()
+            );
+        }
+        waits.extend(wait);
     }
 
     let path = results_dir(ctx).join(format!("{}.json", machine.id()));
@@ -233,6 +300,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
         allocator: ALLOCATOR.to_string(),
         results: Vec::new(),
         rss: Vec::new(),
+        lock_wait: Vec::new(),
     };
     // Keep the rows of the chapters not run this time.
     if let Ok(old) = read_results(&path) {
@@ -246,9 +314,15 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result {
             .into_iter()
             .filter(|r| !a.chapters.contains(&r.chapter.as_str()))
             .collect();
+        file.lock_wait = old
+            .lock_wait
+            .into_iter()
+            .filter(|r| !a.chapters.contains(&r.chapter.as_str()))
+            .collect();
     }
     file.results.extend(rows);
     file.rss.extend(rss);
+    file.lock_wait.extend(waits);
     std::fs::create_dir_all(results_dir(ctx)).map_err(|e| format!("benches/results: {e}"))?;
     let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -298,8 +372,9 @@ fn designs(ctx: &Ctx) -> Result {
 
 /// For `cargo xtask test`: every criterion bench once (`--test`), every Go benchmark once
 /// (`-benchtime 1x`, after the Go tests that check both sides draw the same keys), every
-/// resident-memory program once on its small workload (all of a chapter's must report the same
-/// counts), and the generated tables must be what the committed results render to.
+/// resident-memory and lock-wait program once on its small workload (all of a chapter's must
+/// report the same counts), and the generated tables must be what the committed results render
+/// to.
 pub fn test_mode(ctx: &Ctx) -> Result {
     step("criterion benches, one iteration each (cargo bench -p benches -- --test)");
     let home = ctx.root.join("target").join("bench-criterion").join("test");
@@ -322,6 +397,14 @@ pub fn test_mode(ctx: &Ctx) -> Result {
             eprintln!(
                 "    {}/{}: peak {} KiB, final {} KiB",
                 r.bench, r.imp, r.peak_kib, r.final_kib
+            );
+        }
+    }
+    for (chapter, ..) in WAITS {
+        for r in wait_rows(ctx, chapter, 1, true)? {
+            eprintln!(
+                "    {}/{}: p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
+                r.bench, r.imp, r.p50_ns, r.p99_ns, r.p999_ns, r.max_ns
             );
         }
     }
@@ -483,18 +566,42 @@ fn go_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
         .collect())
 }
 
-/// Runs a chapter's resident-memory programs (see [`RSS`]) `count` times each, the Rust ones
-/// built with the bench profile (as `cargo bench` builds), one at a time; each number of a row
-/// is the median of its runs. `small`: the short workload of `cargo xtask test`.
-fn rss_rows(ctx: &Ctx, chapter: &str, count: usize, small: bool) -> Result<Vec<RssRow>> {
-    let Some(&(_, bench, examples, go_pkg)) = RSS.iter().find(|r| r.0 == chapter) else {
-        return Ok(Vec::new());
-    };
-    let arg = if small { "small" } else { "full" };
-    step(&format!(
-        "resident memory ({arg} workload): examples {} and go run {go_pkg}, {count}x each",
-        examples.join(", ")
-    ));
+/// One run of a resident-memory or lock-wait program: the command as shown and its JSON line.
+struct ProgramRun {
+    shown: String,
+    line: String,
+    v: Value,
+}
+
+impl ProgramRun {
+    fn str(&self, k: &str) -> Result<String> {
+        self.v[k]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| format!("{}: no `{k}` in `{}`", self.shown, self.line))
+    }
+
+    fn num(&self, k: &str) -> Result<u64> {
+        self.v[k]
+            .as_u64()
+            .ok_or_else(|| format!("{}: no `{k}` in `{}`", self.shown, self.line))
+    }
+}
+
+/// Runs each of a chapter's programs `count` times, one at a time: the Rust `examples` built
+/// with the bench profile (as `cargo bench` builds), then `go run <go_pkg>` in `benches/go`.
+/// Each prints one JSON line (its last non-empty line); the result is each program's runs.
+/// Every run must report the same `counts` as the first (the proof that all the programs ran
+/// the same workload). `small`: the short workload of `cargo xtask test`.
+fn run_programs(
+    ctx: &Ctx,
+    bench: &str,
+    examples: &[&str],
+    go_pkg: &str,
+    counts: &[&str],
+    count: usize,
+    small: bool,
+) -> Result<Vec<Vec<ProgramRun>>> {
     let mut programs: Vec<Command> = Vec::new();
     for ex in examples {
         let mut cmd = cargo();
@@ -516,62 +623,139 @@ fn rss_rows(ctx: &Ctx, chapter: &str, count: usize, small: bool) -> Result<Vec<R
     go.args(["run", go_pkg]).current_dir(go_dir(ctx));
     programs.push(go);
 
-    let mut rows = Vec::new();
-    let mut counts: Option<(String, [u64; 3])> = None;
+    let mut all = Vec::new();
+    let mut first: Option<(String, Vec<u64>)> = None;
     for mut cmd in programs {
         if small {
             cmd.arg("small");
         }
         let shown = format!("{cmd:?}");
-        let mut runs: Vec<(String, u64, u64, Option<u64>)> = Vec::new();
+        let mut runs = Vec::new();
         for _ in 0..count {
             let out = crate::util::output(&mut cmd)?;
             let line = out
                 .lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
+                .unwrap_or("")
+                .to_string();
             eprintln!("    {line}");
             let v: Value =
-                serde_json::from_str(line).map_err(|e| format!("{shown}: `{line}`: {e}"))?;
-            let num = |k: &str| -> Result<u64> {
-                v[k].as_u64()
-                    .ok_or_else(|| format!("{shown}: no `{k}` in `{line}`"))
+                serde_json::from_str(&line).map_err(|e| format!("{shown}: `{line}`: {e}"))?;
+            let run = ProgramRun {
+                shown: shown.clone(),
+                line,
+                v,
             };
-            let imp = v["impl"]
-                .as_str()
-                .ok_or_else(|| format!("{shown}: no `impl` in `{line}`"))?
-                .to_string();
-            let these = [num("objects")?, num("bytes")?, num("live")?];
-            match &counts {
-                None => counts = Some((imp.clone(), these)),
+            let imp = run.str("impl")?;
+            let these = counts
+                .iter()
+                .map(|k| run.num(k))
+                .collect::<Result<Vec<u64>>>()?;
+            match &first {
+                None => first = Some((imp, these)),
                 Some((first, c)) if *c != these => {
                     return Err(format!(
                         "{bench}: {imp} ran a different workload from {first}: \
-                         objects, bytes, live = {these:?} against {c:?}"
+                         {} = {these:?} against {c:?}",
+                        counts.join(", ")
                     ))
                 }
                 Some(_) => {}
             }
-            let (peak, fin) = (num("peak_kib")?, num("final_kib")?);
-            if peak == 0 || fin == 0 {
-                return Err(format!("{shown}: no resident memory in `{line}`"));
-            }
-            runs.push((imp, peak, fin, v["released_kib"].as_u64()));
+            runs.push(run);
         }
-        let median = |mut v: Vec<u64>| -> u64 {
-            v.sort_unstable();
-            v[v.len() / 2]
-        };
+        all.push(runs);
+    }
+    Ok(all)
+}
+
+/// The median of some runs' numbers.
+fn median_u64(mut v: Vec<u64>) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Runs a chapter's resident-memory programs (see [`RSS`]) `count` times each; each number of
+/// a row is the median of its runs. `small`: the short workload of `cargo xtask test`.
+fn rss_rows(ctx: &Ctx, chapter: &str, count: usize, small: bool) -> Result<Vec<RssRow>> {
+    let Some(&(_, bench, examples, go_pkg)) = RSS.iter().find(|r| r.0 == chapter) else {
+        return Ok(Vec::new());
+    };
+    let arg = if small { "small" } else { "full" };
+    step(&format!(
+        "resident memory ({arg} workload): examples {} and go run {go_pkg}, {count}x each",
+        examples.join(", ")
+    ));
+    let programs = run_programs(
+        ctx,
+        bench,
+        examples,
+        go_pkg,
+        &["objects", "bytes", "live"],
+        count,
+        small,
+    )?;
+    let mut rows = Vec::new();
+    for runs in programs {
+        let mut nums: Vec<(u64, u64, Option<u64>)> = Vec::new();
+        for r in &runs {
+            let (peak, fin) = (r.num("peak_kib")?, r.num("final_kib")?);
+            if peak == 0 || fin == 0 {
+                return Err(format!("{}: no resident memory in `{}`", r.shown, r.line));
+            }
+            nums.push((peak, fin, r.v["released_kib"].as_u64()));
+        }
         rows.push(RssRow {
             chapter: chapter.to_string(),
             bench: bench.to_string(),
-            imp: runs[0].0.clone(),
-            peak_kib: median(runs.iter().map(|r| r.1).collect()),
-            final_kib: median(runs.iter().map(|r| r.2).collect()),
-            released_kib: runs[0]
-                .3
-                .map(|_| median(runs.iter().filter_map(|r| r.3).collect())),
+            imp: runs[0].str("impl")?,
+            peak_kib: median_u64(nums.iter().map(|r| r.0).collect()),
+            final_kib: median_u64(nums.iter().map(|r| r.1).collect()),
+            released_kib: nums[0]
+                .2
+                .map(|_| median_u64(nums.iter().filter_map(|r| r.2).collect())),
+        });
+    }
+    rows.sort_by_key(|r| impl_rank(&r.imp));
+    Ok(rows)
+}
+
+/// Runs a chapter's lock-wait programs (see [`WAITS`]) `count` times each; each number of a
+/// row is the median of its runs. `small`: the short workload of `cargo xtask test`.
+fn wait_rows(ctx: &Ctx, chapter: &str, count: usize, small: bool) -> Result<Vec<WaitRow>> {
+    let Some(&(_, bench, examples, go_pkg)) = WAITS.iter().find(|r| r.0 == chapter) else {
+        return Ok(Vec::new());
+    };
+    let arg = if small { "small" } else { "full" };
+    step(&format!(
+        "lock wait ({arg} workload): examples {} and go run {go_pkg}, {count}x each",
+        examples.join(", ")
+    ));
+    let programs = run_programs(
+        ctx,
+        bench,
+        examples,
+        go_pkg,
+        &["locks", "state"],
+        count,
+        small,
+    )?;
+    let mut rows = Vec::new();
+    for runs in programs {
+        let median = |k: &str| -> Result<u64> {
+            Ok(median_u64(
+                runs.iter().map(|r| r.num(k)).collect::<Result<_>>()?,
+            ))
+        };
+        rows.push(WaitRow {
+            chapter: chapter.to_string(),
+            bench: bench.to_string(),
+            imp: runs[0].str("impl")?,
+            p50_ns: median("p50_ns")?,
+            p99_ns: median("p99_ns")?,
+            p999_ns: median("p999_ns")?,
+            max_ns: median("max_ns")?,
         });
     }
     rows.sort_by_key(|r| impl_rank(&r.imp));
@@ -722,7 +906,12 @@ fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
         .filter(|r| r.chapter == chapter)
         .collect();
     let rss: Vec<&RssRow> = file.rss.iter().filter(|r| r.chapter == chapter).collect();
-    if rows.is_empty() && rss.is_empty() {
+    let waits: Vec<&WaitRow> = file
+        .lock_wait
+        .iter()
+        .filter(|r| r.chapter == chapter)
+        .collect();
+    if rows.is_empty() && rss.is_empty() && waits.is_empty() {
         return None;
     }
     let go = file
@@ -750,6 +939,9 @@ fn render_machine(chapter: &str, file: &ResultsFile) -> Option<String> {
     }
     if !rss.is_empty() {
         s.push_str(&rss_table(&rss));
+    }
+    if !waits.is_empty() {
+        s.push_str(&wait_table(&waits));
     }
     Some(s)
 }
@@ -802,37 +994,69 @@ fn time_table(rows: &[&Row]) -> String {
 /// The resident-memory table of one chapter on one machine: a row for peak and one for final
 /// RSS of each bench, and one for what the allocators say they released, where any does.
 fn rss_table(rows: &[&RssRow]) -> String {
+    let fields: [(&str, Field<RssRow>); 3] = [
+        ("peak (VmHWM)", |r| Some(r.peak_kib)),
+        ("final (VmRSS)", |r| Some(r.final_kib)),
+        ("released to the OS", |r| r.released_kib),
+    ];
+    program_table(RSS_TITLE, rows, |r| (&r.bench, &r.imp), &fields, RSS_RATIOS)
+}
+
+/// The lock-wait table of one chapter on one machine: a row for each percentile of each bench.
+fn wait_table(rows: &[&WaitRow]) -> String {
+    let fields: [(&str, Field<WaitRow>); 4] = [
+        ("p50", |r| Some(r.p50_ns)),
+        ("p99", |r| Some(r.p99_ns)),
+        ("p99.9", |r| Some(r.p999_ns)),
+        ("max", |r| Some(r.max_ns)),
+    ];
+    program_table(
+        WAIT_TITLE,
+        rows,
+        |r| (&r.bench, &r.imp),
+        &fields,
+        WAIT_RATIOS,
+    )
+}
+
+/// One number of a program's row, where it has it.
+type Field<R> = fn(&R) -> Option<u64>;
+
+/// A table of programs' numbers: under `title`, a row for each (bench, field) with a number
+/// for some impl, a column for each impl and for each ratio.
+fn program_table<R>(
+    title: &str,
+    rows: &[&R],
+    key: fn(&R) -> (&str, &str),
+    fields: &[(&str, Field<R>)],
+    ratios: &[(&str, &str, &str)],
+) -> String {
     let mut impls: Vec<&str> = Vec::new();
     let mut benches: Vec<&str> = Vec::new();
     for r in rows {
-        if !impls.contains(&r.imp.as_str()) {
-            impls.push(&r.imp);
+        let (bench, imp) = key(r);
+        if !impls.contains(&imp) {
+            impls.push(imp);
         }
-        if !benches.contains(&r.bench.as_str()) {
-            benches.push(&r.bench);
+        if !benches.contains(&bench) {
+            benches.push(bench);
         }
     }
     impls.sort_by_key(|i| impl_rank(i));
-    let ratios: Vec<_> = RSS_RATIOS
+    let ratios: Vec<_> = ratios
         .iter()
         .filter(|(_, a, b)| impls.contains(a) && impls.contains(b))
         .collect();
-    let get = |b: &str, i: &str| rows.iter().find(|r| r.bench == b && r.imp == i);
+    let get = |b: &str, i: &str| rows.iter().find(|r| key(r) == (b, i));
 
-    let mut s = format!("<p class=\"bench-title\"><strong>{RSS_TITLE}</strong></p>\n");
+    let mut s = format!("<p class=\"bench-title\"><strong>{title}</strong></p>\n");
     s.push_str("<div class=\"table-wrapper\"><table class=\"bench\">\n<thead><tr><th>bench</th>");
     for h in impls.iter().copied().chain(ratios.iter().map(|r| r.0)) {
         s.push_str(&format!("<th>{h}</th>"));
     }
     s.push_str("</tr></thead>\n<tbody>\n");
-    type Field = fn(&RssRow) -> Option<u64>;
-    let fields: [(&str, Field); 3] = [
-        ("peak (VmHWM)", |r| Some(r.peak_kib)),
-        ("final (VmRSS)", |r| Some(r.final_kib)),
-        ("released to the OS", |r| r.released_kib),
-    ];
     for b in &benches {
-        for (label, field) in fields {
+        for &(label, field) in fields {
             let values: Vec<Option<u64>> = impls
                 .iter()
                 .map(|i| get(b, i).and_then(|r| field(r)))
@@ -1053,6 +1277,7 @@ mod tests {
                 row("growslice/append_u64", "ours", 4.0),
             ],
             rss: Vec::new(),
+            lock_wait: Vec::new(),
         };
         let t = render_machine("maps", &file).unwrap();
         assert!(
@@ -1110,6 +1335,7 @@ mod tests {
                 rss("glibc", 200, 100, None),
                 rss("ours", 100, 50, Some(1024)),
             ],
+            lock_wait: Vec::new(),
         };
         let t = render_machine("allocator", &file).unwrap();
         let title = t.find(RSS_TITLE).expect("the resident-memory table");
@@ -1133,6 +1359,69 @@ mod tests {
         })
         .unwrap();
         assert!(!json.contains("\"rss\""), "{json}");
+        assert!(serde_json::from_str::<ResultsFile>(&json).is_ok());
+    }
+
+    #[test]
+    fn lock_wait_table_follows_the_time_table() {
+        let wait = |imp: &str, p50: u64, p99: u64| WaitRow {
+            chapter: "mutex".into(),
+            bench: "lock_wait".into(),
+            imp: imp.into(),
+            p50_ns: p50,
+            p99_ns: p99,
+            p999_ns: 10 * p99,
+            max_ns: 100 * p99,
+        };
+        let file = ResultsFile {
+            machine: Machine {
+                os: "linux".into(),
+                arch: "x86_64".into(),
+                cpu: "x".into(),
+                cores: 2,
+            },
+            rustc: "rustc 1.95.0 (59807616e 2026-04-14)".into(),
+            go: "go version go1.27.3 linux/amd64".into(),
+            date: "2026-11-27T10:00:00Z".into(),
+            allocator: ALLOCATOR.into(),
+            results: vec![Row {
+                chapter: "mutex".into(),
+                bench: "mutex_contended".into(),
+                imp: "parking_lot".into(),
+                median_ns: 8.0,
+                min_ns: 8.0,
+                max_ns: 8.0,
+            }],
+            rss: Vec::new(),
+            lock_wait: vec![
+                wait("std", 30, 200),
+                wait("parking_lot", 30, 150),
+                wait("go", 30, 1000),
+                wait("ours", 60, 1500),
+            ],
+        };
+        let t = render_machine("mutex", &file).unwrap();
+        let title = t.find(WAIT_TITLE).expect("the lock-wait table");
+        assert!(t.find("mutex_contended").unwrap() < title, "{t}");
+        assert!(
+            t.contains("<tr><th>bench</th><th>ours</th><th>go</th><th>std</th><th>parking_lot</th><th>ours/go</th><th>ours/parking_lot</th></tr>"),
+            "{t}"
+        );
+        assert!(
+            t.contains("<tr><td><code>lock_wait</code> p50</td><td>60</td><td>30</td><td>30</td><td>30</td><td>2.00</td><td>2.00</td></tr>"),
+            "{t}"
+        );
+        assert!(
+            t.contains("<tr><td><code>lock_wait</code> p99.9</td><td>15000</td><td>10000</td><td>2000</td><td>1500</td><td>1.50</td><td>10.00</td></tr>"),
+            "{t}"
+        );
+        // A results file without the `lock_wait` list still reads, and writes none.
+        let json = serde_json::to_string(&ResultsFile {
+            lock_wait: Vec::new(),
+            ..file
+        })
+        .unwrap();
+        assert!(!json.contains("\"lock_wait\""), "{json}");
         assert!(serde_json::from_str::<ResultsFile>(&json).is_ok());
     }
 }
