@@ -6,8 +6,10 @@
 //! full crate's passing tests are the `unit` stage).
 
 use crate::util::{cargo, step, Ctx, Result};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// What a student's starter has in place of each solution body (spelled apart so that searches
 /// for forgotten stubs in the crates do not find the generator itself).
@@ -189,26 +191,41 @@ fn check(ctx: &Ctx) -> Result {
                 .join(&name);
             write_starter(ctx, &dir, &out, Some(&name))?;
             let target = ctx.root.join("target").join("assignments").join("target");
-            let status = |args: &[&str], quiet: bool| {
-                let mut c = cargo();
-                c.current_dir(&out)
-                    .args(args)
-                    .env("CARGO_TARGET_DIR", &target);
-                if quiet {
-                    c.stdout(Stdio::null()).stderr(Stdio::null());
-                }
-                c.status().map_err(|e| e.to_string())
-            };
-            if !status(&["test", "--no-run", "--quiet", "--offline"], false)?.success() {
+            let built = cargo()
+                .current_dir(&out)
+                .args(["test", "--no-run", "--quiet", "--offline"])
+                .env("CARGO_TARGET_DIR", &target)
+                .status()
+                .map_err(|e| e.to_string())?;
+            if !built.success() {
                 return Err(format!(
                     "the starter for `{name}` does not compile ({})",
                     out.display()
                 ));
             }
-            if status(&["test", "--quiet", "--offline"], true)?.success() {
-                return Err(format!(
-                    "the tests of `{krate}` pass with `{name}` left unwritten: no test checks that exercise"
-                ));
+            let mut tests = cargo();
+            tests
+                .current_dir(&out)
+                .args(["test", "--quiet", "--offline"])
+                .env("CARGO_TARGET_DIR", &target)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            match finish_within(&mut tests, STARTER_LIMIT)? {
+                None => {
+                    return Err(format!(
+                        "the tests of `{krate}` hang with `{name}` left unwritten (stopped after {} s): \
+                         a student would wait forever; make the test that waits fail instead \
+                         (rerun: cd {} && cargo test)",
+                        STARTER_LIMIT.as_secs(),
+                        out.display()
+                    ))
+                }
+                Some(true) => {
+                    return Err(format!(
+                        "the tests of `{krate}` pass with `{name}` left unwritten: no test checks that exercise"
+                    ))
+                }
+                Some(false) => {}
             }
             eprintln!("    starter builds; its tests fail until `{name}` is written");
         }
@@ -218,6 +235,29 @@ fn check(ctx: &Ctx) -> Result {
     }
     eprintln!("assignment check: {total} exercise(s) ok");
     Ok(())
+}
+
+/// How long a starter's tests may run. A whole chapter's tests take well under a minute; a
+/// starter that runs longer is waiting for work the missing body never does.
+const STARTER_LIMIT: Duration = Duration::from_secs(240);
+
+/// Runs `cmd` in a process group of its own: `Some(success)` if it ends within `limit`, `None`
+/// (after killing the whole group, test binaries included) if it does not.
+fn finish_within(cmd: &mut Command, limit: Duration) -> Result<Option<bool>> {
+    let mut child = cmd.process_group(0).spawn().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(Some(st.success()));
+        }
+        if start.elapsed() > limit {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {

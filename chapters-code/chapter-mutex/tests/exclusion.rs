@@ -208,6 +208,8 @@ fn a_thread_waiter_is_counted_parked_and_woken() {
         })
     };
     while mu.state() >> MUTEX_WAITER_SHIFT == 0 {
+        // A waiter that ended (say, panicked) before it counted itself will never count.
+        assert!(!t.is_finished(), "the waiter ended without waiting");
         std::thread::yield_now();
     }
     mu.unlock();
