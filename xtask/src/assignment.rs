@@ -78,7 +78,7 @@ fn exercises(dir: &Path) -> Vec<(String, PathBuf)> {
 fn write_starter(ctx: &Ctx, src: &Path, out: &Path, only: Option<&str>) -> Result<Vec<String>> {
     let _ = std::fs::remove_dir_all(out);
     let mut names = Vec::new();
-    for sub in ["src", "tests", "examples", "golden"] {
+    for sub in ["src", "tests", "examples", "golden", "go"] {
         copy_dir(&src.join(sub), &out.join(sub))?;
     }
     for file in rust_files(&out.join("src")) {
