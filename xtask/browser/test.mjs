@@ -34,6 +34,12 @@ const CHAPTERS = [
         ja: { h1: 'ゴルーチンとスケジューラ', query: 'スケジューラ' },
     },
     {
+        page: 'memory-model/index.html', shot: 'memory-model',
+        en: { h1: 'The spec and the memory model', query: 'happens-before' },
+        zh: { h1: '规范与内存模型', query: '内存模型' },
+        ja: { h1: '仕様とメモリモデル', query: 'メモリモデル' },
+    },
+    {
         page: 'allocator/index.html', shot: 'allocator',
         en: { h1: 'The memory allocator', query: 'mcache' },
         zh: { h1: '内存分配器', query: '分配器' },

@@ -101,6 +101,7 @@ const CHECKED_CRATES: &[&str] = &[
     "chapter-scheduler",
     "chapter-allocator",
     "chapter-mutex",
+    "chapter-memory-model",
 ];
 
 /// `-p NAME` for each crate.
@@ -131,6 +132,8 @@ fn loom(ctx: &Ctx) -> Result {
         "chapter-allocator",
         "-p",
         "chapter-mutex",
+        "-p",
+        "chapter-memory-model",
         "--lib",
         "--",
         "loom_",

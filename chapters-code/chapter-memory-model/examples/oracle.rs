@@ -2,8 +2,10 @@
 //! pipes each golden file in and expects it back.
 //!
 //! `races`: every program of go/races/ in its `.mm` form, run under many schedules.
+//! `constants`, `consterrors`: the constant corpus, evaluated by [`constant`].
+//! `sbatomic`: store buffering with SeqCst atomics on real threads ([`litmus`]).
 
-use chapter_memory_model::{exec, program};
+use chapter_memory_model::{constant, exec, litmus, program};
 use std::io::Read;
 use std::path::Path;
 
@@ -38,7 +40,11 @@ fn main() {
     let _ = std::io::stdin().read_to_string(&mut input);
     let answer = match name.as_str() {
         "races" => races(),
-        other => Err(format!("oracle: unknown program `{other}` (races)")),
+        other => constant::oracle(other, &input)
+            .or_else(|| litmus::oracle(other, &input))
+            .ok_or_else(|| {
+                format!("unknown program `{other}` (races, constants, consterrors, sbatomic)")
+            }),
     };
     match answer {
         Ok(text) => print!("{text}"),

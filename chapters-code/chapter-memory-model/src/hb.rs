@@ -80,17 +80,22 @@ impl Hb {
         self.clocks[t].tick(t);
     }
 
-    // ANCHOR: release_acquire
-    /// `racereleaseacquire`: acquire, then leave the result behind (`S := C_t ⊔ S`). A buffer
-    /// slot passes knowledge both ways: from the sender to its receiver, and from the k-th
-    /// receiver to the (k+C)-th sender, which reuses the slot.
-    pub fn release_acquire(&mut self, t: Tid, a: SyncAddr) {
-        // ANCHOR: solution-release_acquire
-        self.acquire(t, a);
-        self.release(t, a);
-        // ANCHOR_END: solution-release_acquire
+    // ANCHOR: release_store_acquire
+    /// `racereleaseacquire` (tsan's ReleaseStoreAcquire): a swap. The slot keeps the
+    /// goroutine's clock from *before* this operation, and the goroutine acquires what the
+    /// slot had. So a buffer slot passes knowledge from each operation to the next one on
+    /// that slot: from a send to its receive, and from the k-th receive to the (k+C)-th send.
+    /// What a receive learnt from its send is not passed on: the relay does not chain.
+    pub fn release_store_acquire(&mut self, t: Tid, a: SyncAddr) {
+        // ANCHOR: solution-release_store_acquire
+        let before = self.clocks[t].clone();
+        if let Some(s) = self.sync.insert(a, before) {
+            self.clocks[t].join(&s);
+        }
+        self.clocks[t].tick(t);
+        // ANCHOR_END: solution-release_store_acquire
     }
-    // ANCHOR_END: release_acquire
+    // ANCHOR_END: release_store_acquire
 
     /// `go f()` (racegostart): the child starts knowing everything its parent knew.
     pub fn go_start(&mut self, parent: Tid) -> Tid {
@@ -112,7 +117,7 @@ impl Hb {
             self.acquire(t, SyncAddr::ChanSlot(c, 0));
             self.release(t, SyncAddr::ChanSlot(c, 0));
         } else {
-            self.release_acquire(t, SyncAddr::ChanSlot(c, idx));
+            self.release_store_acquire(t, SyncAddr::ChanSlot(c, idx));
         }
     }
     // ANCHOR_END: racenotify
@@ -143,7 +148,11 @@ impl Hb {
         self.report(v, Kind::Write, atomic, t, site, found);
         match (atomic, rmw) {
             (true, false) => self.release(t, SyncAddr::Atomic(v)),
-            (true, true) => self.release_acquire(t, SyncAddr::Atomic(v)),
+            // tsan's ReleaseAcquire: both sides end with the join.
+            (true, true) => {
+                self.acquire(t, SyncAddr::Atomic(v));
+                self.release_merge(t, SyncAddr::Atomic(v));
+            }
             _ => {}
         }
     }
@@ -213,6 +222,23 @@ mod tests {
         hb.chan_slot(a, 0, 0, false); // a: send 2 completes after receive 1
         hb.read(a, 0, false, &site("R"));
         assert!(hb.races.is_empty(), "{:?}", hb.races);
+    }
+
+    #[test]
+    fn a_slot_does_not_relay_what_a_receive_learnt_from_its_send() {
+        // Capacity 1: a sends (slot 0), b receives it, main sends again into slot 0.
+        let mut hb = Hb::new(vec!["x".into()]);
+        let (a, b) = (hb.go_start(0), hb.go_start(0));
+        hb.write(a, 0, false, false, &site("A"));
+        hb.chan_slot(a, 0, 0, false);
+        hb.chan_slot(b, 0, 0, false);
+        hb.chan_slot(0, 0, 0, false);
+        hb.read(0, 0, false, &site("B"));
+        assert_eq!(
+            hb.races.len(),
+            1,
+            "send 1 -> receive 1 -> send 2 is not a chain"
+        );
     }
 
     #[test]

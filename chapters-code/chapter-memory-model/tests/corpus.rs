@@ -22,15 +22,24 @@ fn golden() -> Vec<(String, String)> {
         .collect()
 }
 
-fn labels(text: &str, marker: &str) -> BTreeSet<String> {
+/// The `@LABEL` words of a text: in Go, those inside `//` comments; in `.mm`, those outside
+/// `#` comments.
+fn labels(text: &str, go: bool) -> BTreeSet<String> {
     text.lines()
-        .filter_map(|l| l.split_once(marker).map(|(_, rest)| rest))
-        .filter_map(|rest| rest.split_whitespace().next())
+        .filter_map(|l| {
+            if go {
+                l.split_once("//").map(|(_, c)| c)
+            } else {
+                l.split('#').next()
+            }
+        })
+        .flat_map(str::split_whitespace)
         .filter(|w| w.starts_with('@'))
         .map(str::to_string)
         .collect()
 }
 
+// ANCHOR: corpus_test
 #[test]
 #[cfg_attr(
     miri,
@@ -51,6 +60,7 @@ fn every_program_gets_gos_verdict_in_every_schedule() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+// ANCHOR_END: corpus_test
 
 #[test]
 fn the_corpus_is_big_and_has_both_verdicts() {
@@ -72,7 +82,7 @@ fn each_go_program_and_its_twin_label_the_same_accesses() {
         let dir = root().join(format!("go/races/{name}"));
         let go = std::fs::read_to_string(dir.join("main.go")).expect("main.go");
         let mm = std::fs::read_to_string(dir.join(format!("{name}.mm"))).expect(".mm");
-        let (go_labels, mm_labels) = (labels(&go, "// "), labels(&mm, " "));
+        let (go_labels, mm_labels) = (labels(&go, true), labels(&mm, false));
         assert_eq!(go_labels, mm_labels, "{name}: labels differ");
         // Every access a verdict names is labelled in both.
         for w in verdict

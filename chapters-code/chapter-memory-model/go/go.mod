@@ -1,0 +1,3 @@
+module chaptermemorymodel
+
+go 1.27
