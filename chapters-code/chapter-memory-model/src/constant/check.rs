@@ -63,7 +63,7 @@ pub const MAX_STRING: u64 = 2_000_000_000;
 const MAX_STRING_HERE: u64 = 1 << 26;
 
 // ANCHOR: representable
-/// Go: representableConst (const.go). The value `v` becomes as a constant of type `t`:
+/// Go: representableConst (const.go). The value `v` takes as a constant of type `t`:
 /// integers must fit the type's range, floats are rounded to float32 or float64 and must not
 /// become infinite; None if `v` cannot be one.
 pub fn representable(v: &Value, t: Type) -> Option<Value> {

@@ -154,19 +154,26 @@ fn too_big(m: u64, lsb: i64, limit: i64) -> bool {
     m != 0 && (64 - m.leading_zeros() as i64) + lsb > limit
 }
 
+/// `2^e` for `-1022 <= e <= 1023`, built from its bits: exact everywhere (unlike `powi`,
+/// which miri deliberately makes imprecise).
+fn pow2f(e: i64) -> f64 {
+    debug_assert!((-1022..=1023).contains(&e));
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
 /// `m * 2^e`, exactly, for results that are finite float64s (or float32s).
 fn ldexp(m: f64, e: i64) -> f64 {
     let mut f = m;
     let mut e = e;
     while e > 1000 {
-        f *= 2f64.powi(1000);
+        f *= pow2f(1000);
         e -= 1000;
     }
     while e < -1000 {
-        f *= 2f64.powi(-1000);
+        f *= pow2f(-1000);
         e += 1000;
     }
-    f * 2f64.powi(e as i32)
+    f * pow2f(e)
 }
 
 /// Round the fraction `a/b` (`b > 0`) to a binary float with `prec` bits of mantissa whose
