@@ -23,13 +23,13 @@ use crate::sync::{AtomicI32, AtomicU32};
 use std::sync::atomic::Ordering::SeqCst;
 
 // ANCHOR: state
-/// Go: MUTEX_LOCKED. Someone holds the mutex.
+/// Go: mutexLocked. Someone holds the mutex.
 pub const MUTEX_LOCKED: i32 = 1 << 0;
-/// Go: MUTEX_WOKEN. A waiter is awake (woken, or spinning), so Unlock has no one to wake.
+/// Go: mutexWoken. A waiter is awake (woken, or spinning), so Unlock has no one to wake.
 pub const MUTEX_WOKEN: i32 = 1 << 1;
-/// Go: MUTEX_STARVING. Starvation mode: the mutex is passed from hand to hand, never grabbed.
+/// Go: mutexStarving. Starvation mode: the mutex is passed from hand to hand, never grabbed.
 pub const MUTEX_STARVING: i32 = 1 << 2;
-/// Go: MUTEX_WAITER_SHIFT. `state >> MUTEX_WAITER_SHIFT` counts the waiters asleep on `sema`.
+/// Go: mutexWaiterShift. `state >> MUTEX_WAITER_SHIFT` counts the waiters asleep on `sema`.
 pub const MUTEX_WAITER_SHIFT: i32 = 3;
 /// Go: starvationThresholdNs. After waiting this long (1ms) a waiter turns on starvation mode.
 pub const STARVATION_THRESHOLD_NS: i64 = 1_000_000;
