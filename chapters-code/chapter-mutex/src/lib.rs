@@ -58,7 +58,16 @@ pub fn fatal(msg: &str) -> ! {
             chapter_scheduler::getg().goid()
         );
     }
-    std::process::exit(2)
+    exit2()
+}
+
+/// Go: exit(2), the exit_group system call: no atexit handlers, no destructors.
+/// `std::process::exit` would run libc's exit handlers, among them this thread's
+/// thread-local destructors; on an M in the middle of a goroutine those can wait for the
+/// scheduler forever (seen under qemu).
+fn exit2() -> ! {
+    // SAFETY: _exit only ends the process; stderr is unbuffered, so the message is out.
+    unsafe { libc::_exit(2) }
 }
 
 /// Go: throw. A broken runtime invariant. Go prints the runtime's own frames too; the
@@ -66,5 +75,5 @@ pub fn fatal(msg: &str) -> ! {
 #[cold]
 pub(crate) fn throw(msg: &str) -> ! {
     eprintln!("fatal error: {msg}");
-    std::process::exit(2)
+    exit2()
 }
