@@ -55,6 +55,17 @@ const CHAPTERS: &[(&str, &[&str])] = &[
             "rwmutex_read_mostly",
         ],
     ),
+    (
+        "memory-model",
+        &[
+            "atomic_load",
+            "atomic_store",
+            "atomic_add",
+            "atomic_cas",
+            "atomic_add_contended",
+            "atomic_store_load_sb",
+        ],
+    ),
 ];
 
 /// Chapters with resident-memory programs: (chapter, bench id, the `benches` examples, the Go
@@ -125,6 +136,10 @@ const IMPLS: &[&str] = &[
     "tokio-mt",
     "rayon",
     "std-thread",
+    "seqcst",
+    "acqrel",
+    "relaxed",
+    "relaxed+fence",
 ];
 
 /// (header, numerator, denominator) of the ratio columns.
@@ -134,6 +149,8 @@ const RATIOS: &[(&str, &str, &str)] = &[
     ("ours/tokio-ct", "ours", "tokio-ct"),
     ("ours/mimalloc", "ours", "mimalloc"),
     ("ours/parking_lot", "ours", "parking_lot"),
+    ("seqcst/go", "seqcst", "go"),
+    ("seqcst/relaxed", "seqcst", "relaxed"),
 ];
 
 const ALLOCATOR: &str =

@@ -102,6 +102,7 @@ const CHECKED_CRATES: &[&str] = &[
     "chapter-allocator",
     "chapter-mutex",
     "chapter-memory-model",
+    "chapter-gc",
 ];
 
 /// `-p NAME` for each crate.
@@ -134,6 +135,8 @@ fn loom(ctx: &Ctx) -> Result {
         "chapter-mutex",
         "-p",
         "chapter-memory-model",
+        "-p",
+        "chapter-gc",
         "--lib",
         "--",
         "loom_",

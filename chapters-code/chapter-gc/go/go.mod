@@ -1,0 +1,3 @@
+module chaptergc
+
+go 1.27
