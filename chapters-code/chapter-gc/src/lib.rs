@@ -5,11 +5,27 @@
 //! a memory limit would make it run all the time (runtime/mgclimit.go); [`mbarrier`] and
 //! [`mwbbuf`] are the hybrid write barrier and its per-P buffer (runtime/mbarrier.go,
 //! mwbbuf.go).
+//!
+//! The second stage is a heap a program can use: [`heap::Heap`] allocates typed objects
+//! ([`types`]) on chapter-allocator's spans, keeps their pointer maps where Go does
+//! ([`mbitmap`]), and collects with the world stopped: [`mgc`] runs the cycle, [`mgcmark`]
+//! marks from explicit frames and globals, [`mgcsweep`] sweeps.
 
+#[cfg(not(loom))]
+pub mod heap;
 pub mod mbarrier;
+#[cfg(not(loom))]
+pub mod mbitmap;
+#[cfg(not(loom))]
+pub mod mgc;
 pub mod mgclimit;
+#[cfg(not(loom))]
+pub mod mgcmark;
 pub mod mgcpacer;
+#[cfg(not(loom))]
+pub mod mgcsweep;
 pub mod mwbbuf;
+pub mod types;
 
 #[cfg(all(test, loom))]
 mod models;

@@ -1,0 +1,144 @@
+//! Go: runtime/mgcmark.go — marking: the roots, then a flood through the object graph.
+//!
+//! Tri-colour, on the span's mark bits: an object is white while its gcmark bit is clear,
+//! grey once set and its address is in the work buffer, black once scanned. [`greyobject`]
+//! sets the bit and queues the object; [`scanobject`] greys everything the object points
+//! to; [`gc_drain`] pops until nothing is grey. Go's gcWork is a pair of per-P buffers that
+//! spill to a global list; one mutator and one marker need only a `Vec`, used LIFO as Go's
+//! buffers are (depth-first: the object just greyed is likely still in cache).
+//!
+//! [`greyobject`]: crate::heap::Heap::greyobject
+//! [`scanobject`]: crate::heap::Heap::scanobject
+//! [`gc_drain`]: crate::heap::Heap::gc_drain
+
+use crate::heap::Heap;
+use crate::mbitmap::{HeapBits, TypeInfo};
+use crate::types::PTR_SIZE;
+use chapter_allocator::mspan::MSpan;
+
+impl Heap {
+    // ANCHOR: markroot
+    /// Go: markroot. Grey everything the roots point to: the data and bss segments through
+    /// their pointer bitmap (markrootBlock → scanblock), then every frame of the stack
+    /// through its stack map (markrootStack → scanstack → scanframeworker). Scalars are never
+    /// looked at: this is what "precise" means. Returns the bytes of roots scanned.
+    pub(crate) fn markroot(&mut self) -> (u64, u64) {
+        let mut globals = 0;
+        for i in 0..self.globals.words.len() {
+            if self.globals.ptrmask[i] {
+                globals += PTR_SIZE as u64;
+                self.shade(self.globals.words[i]);
+            }
+        }
+        let mut stacks = 0;
+        for f in 0..self.stack.frames.len() {
+            for i in 0..self.stack.frames[f].slots.len() {
+                stacks += PTR_SIZE as u64;
+                if self.stack.frames[f].ptrmask[i] {
+                    self.shade(self.stack.frames[f].slots[i]);
+                }
+            }
+        }
+        (globals, stacks)
+    }
+    // ANCHOR_END: markroot
+
+    /// Go: shade. Grey the object `b` points into, if it is a heap object at all (findObject
+    /// answers no for nil, for the bss, for anything else).
+    pub(crate) fn shade(&mut self, b: usize) {
+        if b == 0 {
+            return;
+        }
+        if let Some((s, i, base)) = self.find_object(b) {
+            self.greyobject(base, s, i);
+        }
+    }
+
+    // ANCHOR: greyobject
+    /// Go: greyobject. If the object is white, mark it; queue it for scanning unless its span
+    /// is noscan, in which case it is black at once (it has nothing to scan).
+    pub(crate) fn greyobject(&mut self, obj: usize, s: *mut MSpan, obj_index: usize) {
+        // ANCHOR: solution-greyobject
+        // SAFETY: `s` is one of our spans, found by findObject.
+        let span = unsafe { &mut *s };
+        if span.gcmark_bits.is_set(obj_index) {
+            return; // already grey or black
+        }
+        span.gcmark_bits.set(obj_index);
+        self.bytes_marked += span.elemsize as u64;
+        if span.spanclass.noscan() {
+            return; // Go: fast-track to black
+        }
+        self.work.push(obj);
+        // ANCHOR_END: solution-greyobject
+    }
+    // ANCHOR_END: greyobject
+
+    // ANCHOR: scanobject
+    /// Go: scanobject. Blacken the object at `b`: grey every object its pointer words point
+    /// to. Where the pointer words are comes from the heap bits, the malloc header or the
+    /// span's largeType (mbitmap.rs). Go splits objects over 128 KiB into oblets so that
+    /// several workers can share them; one marker has no need.
+    pub(crate) fn scanobject(&mut self, b: usize) {
+        let (s, _, base) = self.find_object(b).expect("scanobject: not a heap object");
+        // SAFETY: our span.
+        let span = unsafe { &*s };
+        let (info, data) = self.type_info(s, base);
+        let end = base + span.elemsize;
+        let mut scanned = 0;
+        let mut addr = data;
+        while addr < end {
+            let w = (addr - data) / PTR_SIZE;
+            let is_ptr = match info {
+                TypeInfo::Noscan => break,
+                TypeInfo::HeapBits => HeapBits::of(span).is_ptr(span, addr),
+                TypeInfo::Header(t) | TypeInfo::Large(t) => {
+                    if w * PTR_SIZE >= t.ptr_bytes {
+                        break; // past PtrBytes: nothing more to find
+                    }
+                    t.is_ptr_word(w)
+                }
+            };
+            if is_ptr {
+                // SAFETY: a word of a live object.
+                let p = unsafe { *span.ptr(addr).cast::<usize>() };
+                scanned = addr + PTR_SIZE - base;
+                // Go skips pointers into the object itself: it is already black.
+                if p != 0 && !(base..end).contains(&p) {
+                    if let Some((ps, pi, pbase)) = self.find_object(p) {
+                        self.greyobject(pbase, ps, pi);
+                    }
+                }
+            }
+            addr += PTR_SIZE;
+        }
+        self.controller.heap_scan_work += scanned as i64;
+    }
+    // ANCHOR_END: scanobject
+
+    // ANCHOR: gc_drain
+    /// Go: gcDrain. Scan grey objects until none is left, or `budget` objects (the
+    /// incremental steps a test interleaves with the mutator). True if the work ran out.
+    pub(crate) fn gc_drain(&mut self, mut budget: usize) -> bool {
+        while budget > 0 {
+            let Some(b) = self.work.pop() else {
+                return true;
+            };
+            self.scanobject(b);
+            budget -= 1;
+        }
+        self.work.is_empty()
+    }
+    // ANCHOR_END: gc_drain
+
+    /// Go: wbBufFlush1. Shade every pointer the barrier recorded.
+    pub(crate) fn wb_buf_flush(&mut self) {
+        let buf = std::mem::take(&mut self.wbbuf);
+        for &p in &buf {
+            self.shade(p);
+        }
+        self.wbbuf = buf;
+        self.wbbuf.clear();
+        self.stats.wb_flushes += 1;
+    }
+}
