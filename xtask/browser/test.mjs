@@ -46,6 +46,12 @@ const CHAPTERS = [
         ja: { h1: 'メモリアロケータ', query: 'アロケータ' },
     },
     {
+        page: 'gc/index.html', shot: 'gc', math: true,
+        en: { h1: 'The garbage collector', query: 'Green Tea' },
+        zh: { h1: '垃圾收集器', query: '垃圾收集' },
+        ja: { h1: 'ガベージコレクタ', query: 'ガベージコレクタ' },
+    },
+    {
         page: 'mutex/index.html', shot: 'mutex',
         en: { h1: 'Mutexes and semaphores', query: 'semacquire' },
         zh: { h1: '互斥锁与信号量', query: '信号量' },
@@ -132,6 +138,22 @@ async function mermaid(page, where) {
     return [ok, total];
 }
 
+// Wait until theme/katex-init.js has typeset the page's TeX; every formula must be KaTeX
+// output, none a KaTeX error. Returns "rendered/total".
+async function katex(page, where) {
+    try {
+        await page.waitForFunction(() => document.documentElement.dataset.math === 'rendered',
+            null, { timeout: TIMEOUT_MS });
+    } catch {
+        fail(where, 'the TeX was never typeset (theme/katex-init.js)');
+    }
+    const ok = await page.locator('main .katex').count();
+    const bad = await page.locator('main .katex-error').count();
+    if (ok === 0) fail(where, 'no formula rendered by KaTeX');
+    if (bad) fail(where, `${bad} formulas are KaTeX errors`);
+    return `${ok - bad}/${ok}`;
+}
+
 async function checkChapter(page, lang, ch) {
     const where = `${lang} ${ch.page}`;
     const want = ch[lang];
@@ -146,6 +168,7 @@ async function checkChapter(page, lang, ch) {
     if (h1 !== want.h1) fail(where, `h1 is "${h1}", expected "${want.h1}"`);
 
     const [ok, total] = await mermaid(page, where);
+    const math = ch.math ? await katex(page, where) : undefined;
 
     // {{#include}}d code: every code block has text (a mistyped anchor renders an empty block).
     // Each block is named by the heading above it.
@@ -166,7 +189,7 @@ async function checkChapter(page, lang, ch) {
     }
 
     await page.screenshot({ path: join(outDir, `${ch.shot}-${lang}.png`), fullPage: true });
-    return { mermaid: `${ok}/${total}`, code: `${codes.length - empty}/${codes.length}` };
+    return { mermaid: `${ok}/${total}`, code: `${codes.length - empty}/${codes.length}`, ...(math ? { math } : {}) };
 }
 
 // Type the query into mdbook's search bar; the chapter must be among the results, and opening
@@ -246,8 +269,9 @@ async function checkPrint(page, lang) {
         return '';
     }
     const [ok, total] = await mermaid(page, where);
+    const math = await katex(page, where);
     await page.screenshot({ path: join(outDir, `print-${lang}.png`) });
-    return `${ok}/${total}`;
+    return `${ok}/${total}, math ${math}`;
 }
 
 const started = Date.now();
