@@ -24,6 +24,14 @@ pub mod mgcmark;
 pub mod mgcpacer;
 #[cfg(not(loom))]
 pub mod mgcsweep;
+#[cfg(not(loom))]
+pub mod mcleanup;
+#[cfg(not(loom))]
+pub mod mfinal;
+#[cfg(not(loom))]
+pub mod specials;
+#[cfg(not(loom))]
+pub mod weak;
 pub mod mwbbuf;
 pub mod types;
 

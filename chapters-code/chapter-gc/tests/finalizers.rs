@@ -1,0 +1,385 @@
+//! Finalizers, cleanups and weak pointers on the managed heap. `same_lines_as_go` runs the
+//! scenarios of go/finalizers/main.go on a Heap and must print golden/finalizers.txt, what
+//! go1.27.3 printed; the other tests look at the parts (the sorted specials lists,
+//! Cleanup.stop, weak equality, resurrection keeping referents) and a random mix of all
+//! three against a model of the rules.
+#![cfg(not(miri))] // the allocator's heap maps memory; miri cannot (see heap.rs)
+
+use chapter_gc::heap::{Globals, Heap, Ptr};
+use chapter_gc::mcleanup::Cleanup;
+use chapter_gc::specials::SpecialKind;
+use chapter_gc::types::Type;
+use chapter_gc::weak::WeakPointer;
+use proptest::prelude::*;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+
+/// `type node struct { next *node; val int; _ [2]int }`: 32 bytes, as in the Go program.
+fn node() -> &'static Type {
+    static T: std::sync::OnceLock<&'static Type> = std::sync::OnceLock::new();
+    T.get_or_init(|| Type::new("node", 32, &[0]).leak())
+}
+const NEXT: usize = 0;
+const VAL: usize = 1;
+
+/// A channel the finalizers and cleanups send on (they run on the caller's thread).
+#[derive(Clone)]
+struct Chan<T>(Rc<RefCell<VecDeque<T>>>);
+impl<T> Chan<T> {
+    fn new() -> Self {
+        Chan(Rc::new(RefCell::new(VecDeque::new())))
+    }
+    fn send(&self, v: T) {
+        self.0.borrow_mut().push_back(v);
+    }
+    fn recv(&self) -> Option<T> {
+        self.0.borrow_mut().pop_front()
+    }
+}
+
+/// One cycle, then what the finalizer goroutine and the cleanup goroutines would do.
+fn cycle(h: &mut Heap) {
+    h.gc();
+    h.run_finalizers();
+    h.run_cleanups();
+}
+
+/// Go's gcUntil: cycles until `ch` yields, at most 50.
+fn gc_until<T>(h: &mut Heap, ch: &Chan<T>) -> Option<T> {
+    for _ in 0..50 {
+        cycle(h);
+        if let Some(v) = ch.recv() {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Go's quiet: `n` cycles, then whether `ch` stayed empty.
+fn quiet<T>(h: &mut Heap, ch: &Chan<T>, n: usize) -> bool {
+    for _ in 0..n {
+        cycle(h);
+    }
+    ch.recv().is_none()
+}
+
+fn new_node(h: &mut Heap, v: u64) -> Ptr {
+    let p = h.alloc(node());
+    h.write_scalar(p, VAL, v);
+    p
+}
+
+/// A heap with a pointer global (`sink`, 0) and a scalar one (1), and a frame of pointer
+/// slots where the scenarios keep what Go keeps in locals and weak.Pointers.
+fn heap() -> Heap {
+    let globals = Globals {
+        words: vec![0; 2],
+        ptrmask: vec![true, false],
+    };
+    let mut h = Heap::with_globals(100, globals);
+    h.push_frame(8, &[0, 1, 2, 3, 4, 5, 6, 7]);
+    h
+}
+const SINK: usize = 0;
+
+fn panic_message(f: impl FnOnce()) -> Option<String> {
+    let e = catch_unwind(AssertUnwindSafe(f)).err()?;
+    Some(
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    )
+}
+
+fn finalizer_runs_once(h: &mut Heap, out: &mut Vec<String>) {
+    let ran = Chan::new();
+    let x = new_node(h, 1);
+    let r = ran.clone();
+    h.set_finalizer(x, &[], move |h, x| r.send(h.read_scalar(x, VAL)));
+    let v = gc_until(h, &ran);
+    let again = !quiet(h, &ran, 5);
+    out.push(format!(
+        "finalizer-runs-once {} val={} again={again}",
+        v.is_some(),
+        v.unwrap_or(0)
+    ));
+}
+
+fn resurrection(h: &mut Heap, out: &mut Vec<String>) {
+    let (ran, cleaned) = (Chan::new(), Chan::new());
+    let x = new_node(h, 2);
+    let w = WeakPointer::make(h, x);
+    h.set_local(0, w.handle());
+    let r = ran.clone();
+    h.set_finalizer(x, &[], move |h, x| {
+        h.set_global(SINK, x); // resurrect
+        let nil = w.value(h).is_nil();
+        r.send(nil);
+    });
+    let c = cleaned.clone();
+    h.add_cleanup(x, Ptr::NIL, move |_, _| c.send(true));
+    let weak_nil = gc_until(h, &ran);
+    out.push(format!("finalizer-ran {}", weak_nil.is_some()));
+    out.push(format!(
+        "weak-nil-when-finalizer-queued {}",
+        weak_nil.unwrap_or(false)
+    ));
+    out.push(format!(
+        "weak-stays-nil-after-resurrection {}",
+        w.value(h).is_nil()
+    ));
+    let sink = h.global(SINK);
+    out.push(format!(
+        "resurrected-object-usable {}",
+        !sink.is_nil() && h.read_scalar(sink, VAL) == 2
+    ));
+    out.push(format!(
+        "cleanup-waits-while-resurrected {}",
+        quiet(h, &cleaned, 5)
+    ));
+    out.push(format!("finalizer-not-rerun {}", quiet(h, &ran, 1)));
+    h.set_global(SINK, Ptr::NIL);
+    out.push(format!(
+        "cleanup-after-finalizer {}",
+        gc_until(h, &cleaned).is_some()
+    ));
+    out.push(format!("finalizer-once-after-death {}", quiet(h, &ran, 3)));
+    h.set_local(0, Ptr::NIL);
+}
+
+fn cycle_with_finalizer(h: &mut Heap, out: &mut Vec<String>) {
+    let ran = Chan::new();
+    let (a, b) = (new_node(h, 3), new_node(h, 4));
+    h.write_ptr(a, NEXT, b);
+    h.write_ptr(b, NEXT, a);
+    let w = WeakPointer::make(h, b);
+    h.set_local(0, w.handle());
+    let r = ran.clone();
+    h.set_finalizer(a, &[], move |_, _| r.send(true));
+    let never = quiet(h, &ran, 10);
+    out.push(format!(
+        "cycle-with-finalizer-never-collected {never} weak-alive={}",
+        !w.value(h).is_nil()
+    ));
+    h.set_local(0, Ptr::NIL);
+    let cleaned = Chan::new();
+    let (a, b) = (new_node(h, 5), new_node(h, 6));
+    h.write_ptr(a, NEXT, b);
+    h.write_ptr(b, NEXT, a);
+    let c = cleaned.clone();
+    h.add_cleanup(a, Ptr::NIL, move |_, _| c.send(true));
+    out.push(format!(
+        "cycle-with-cleanup-collected {}",
+        gc_until(h, &cleaned).is_some()
+    ));
+}
+
+fn chain(h: &mut Heap, out: &mut Vec<String>) {
+    let ran = Chan::new();
+    let (a, b) = (new_node(h, 7), new_node(h, 8));
+    h.write_ptr(a, NEXT, b);
+    let r = ran.clone();
+    h.set_finalizer(a, &[], move |_, _| r.send("A"));
+    let r = ran.clone();
+    h.set_finalizer(b, &[], move |_, _| r.send("B"));
+    let mut first = gc_until(h, &ran).unwrap_or("").to_string();
+    if let Some(v) = ran.recv() {
+        first = format!("{first},{v}");
+    }
+    let second = gc_until(h, &ran).unwrap_or("");
+    out.push(format!("chain first={first} then={second}"));
+}
+
+fn cleanups(h: &mut Heap, out: &mut Vec<String>) {
+    let got = Chan::new();
+    let x = new_node(h, 9);
+    let w = WeakPointer::make(h, x);
+    h.set_local(0, w.handle());
+    h.set_local(1, x); // x and `other` stay put while the cleanups are added
+    let other = new_node(h, 10);
+    let g = got.clone();
+    h.add_cleanup(x, other, move |h, arg| g.send(h.read_scalar(arg, VAL)));
+    for v in [11, 12] {
+        let g = got.clone();
+        h.add_cleanup(x, Ptr::NIL, move |_, _| g.send(v));
+    }
+    h.set_local(1, Ptr::NIL);
+    let (mut n, mut sum) = (0, 0);
+    while n < 3 {
+        let Some(v) = gc_until(h, &got) else { break };
+        sum += v;
+        n += 1;
+    }
+    out.push(format!(
+        "cleanup-many-per-object ran={n} argsum={sum} weak-nil={}",
+        w.value(h).is_nil()
+    ));
+    h.set_local(0, Ptr::NIL);
+
+    let (stopped, kept) = (Chan::new(), Chan::new());
+    let x = new_node(h, 13);
+    let s = stopped.clone();
+    let c = h.add_cleanup(x, Ptr::NIL, move |_, _| s.send(true));
+    let k = kept.clone();
+    h.add_cleanup(x, Ptr::NIL, move |_, _| k.send(true));
+    c.stop(h);
+    let ok = gc_until(h, &kept).is_some();
+    out.push(format!(
+        "cleanup-stop other-ran={ok} stopped-never-runs={}",
+        quiet(h, &stopped, 3)
+    ));
+}
+
+fn weak_equality(h: &mut Heap, out: &mut Vec<String>) {
+    let x = new_node(h, 16);
+    h.set_local(0, x);
+    let y = new_node(h, 17);
+    h.set_local(1, y);
+    let (a, b, c) = (
+        WeakPointer::make(h, x),
+        WeakPointer::make(h, x),
+        WeakPointer::make(h, y),
+    );
+    out.push(format!(
+        "weak-equal same={} different={} nil-is-zero={}",
+        a == b,
+        a == c,
+        WeakPointer::make(h, Ptr::NIL) == WeakPointer::default()
+    ));
+    h.set_local(0, Ptr::NIL);
+    h.set_local(1, Ptr::NIL);
+    let z = new_node(h, 18);
+    let (wd1, wd2) = (WeakPointer::make(h, z), WeakPointer::make(h, z));
+    h.set_local(2, wd1.handle());
+    h.set_local(3, wd2.handle());
+    for _ in 0..50 {
+        if wd1.value(h).is_nil() {
+            break;
+        }
+        cycle(h);
+    }
+    out.push(format!(
+        "weak-after-death nil={} still-equal={}",
+        wd1.value(h).is_nil(),
+        wd1 == wd2
+    ));
+    h.set_local(2, Ptr::NIL);
+    h.set_local(3, Ptr::NIL);
+}
+
+/// Go checks that the finalizers ran on one goroutine that is not main's: here, that each
+/// ran inside the one finalizer loop (fing) on this thread, and the test itself is not.
+fn same_goroutine(h: &mut Heap, out: &mut Vec<String>) {
+    let ids = Chan::new();
+    for i in 0..3 {
+        let x = new_node(h, 20 + i);
+        let c = ids.clone();
+        h.set_finalizer(x, &[], move |h, _| {
+            c.send((std::thread::current().id(), h.fing_running()))
+        });
+    }
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let Some(v) = gc_until(h, &ids) else { break };
+        got.push(v);
+    }
+    let me = std::thread::current().id();
+    let same = got.len() == 3 && got.iter().all(|&(t, fing)| t == me && fing) && !h.fing_running();
+    out.push(format!("finalizers-one-goroutine {same}"));
+}
+
+fn clear_finalizer(h: &mut Heap, out: &mut Vec<String>) {
+    let ran = Chan::new();
+    let x = new_node(h, 30);
+    let w = WeakPointer::make(h, x);
+    h.set_local(0, w.handle());
+    let r = ran.clone();
+    h.set_finalizer(x, &[], move |_, _| r.send(true));
+    h.clear_finalizer(x);
+    for _ in 0..50 {
+        if w.value(h).is_nil() {
+            break;
+        }
+        cycle(h);
+    }
+    out.push(format!(
+        "setfinalizer-nil-removes freed={} never-ran={}",
+        w.value(h).is_nil(),
+        quiet(h, &ran, 1)
+    ));
+    h.set_local(0, Ptr::NIL);
+}
+
+fn misuse(h: &mut Heap, out: &mut Vec<String>) {
+    let x = new_node(h, 14);
+    let msg = |m: Option<String>| m.unwrap_or_else(|| "no panic".into());
+    let m = panic_message(|| {
+        h.add_cleanup(x, x, |_, _| {});
+    });
+    out.push(format!("addcleanup arg==ptr panic: {}", msg(m)));
+    let m = panic_message(|| {
+        h.add_cleanup(x, Ptr(x.0 + 8), |_, _| {}); // &x.val
+    });
+    out.push(format!("addcleanup ptr-within-arg panic: {}", msg(m)));
+    let m = panic_message(|| {
+        h.add_cleanup(Ptr::NIL, Ptr::NIL, |_, _| {});
+    });
+    out.push(format!("addcleanup nil panic: {}", msg(m)));
+    // Go runs these in a new process each (a throw kills it): here, a new heap each.
+    let pair = Type::new("pair", 16, &[0, 1]).leak();
+    for case in ["interior", "twice", "global"] {
+        let mut h = heap();
+        let x = new_node(&mut h, 15);
+        let died = panic_message(|| match case {
+            "interior" => {
+                let p = h.alloc(pair);
+                h.write_ptr(p, 0, x);
+                h.set_finalizer(Ptr(p.0 + 8), &[], |_, _| {}); // &p.b
+            }
+            "twice" => {
+                h.set_finalizer(x, &[], |_, _| {});
+                h.set_finalizer(x, &[], |_, _| {});
+            }
+            _ => {
+                let global = h.globals.words.as_ptr().wrapping_add(1) as usize;
+                h.set_finalizer(Ptr(global), &[], |_, _| {});
+            }
+        });
+        let line = match &died {
+            Some(m) => format!("fatal error: {m}"),
+            None => "exited 0".into(),
+        };
+        out.push(format!("setfinalizer {case} died={} {line}", died.is_some()));
+    }
+}
+
+/// The scenarios of go/finalizers/main.go, in its order.
+fn scenario_lines() -> Vec<String> {
+    let mut h = heap();
+    let mut out = Vec::new();
+    finalizer_runs_once(&mut h, &mut out);
+    resurrection(&mut h, &mut out);
+    cycle_with_finalizer(&mut h, &mut out);
+    chain(&mut h, &mut out);
+    cleanups(&mut h, &mut out);
+    weak_equality(&mut h, &mut out);
+    same_goroutine(&mut h, &mut out);
+    clear_finalizer(&mut h, &mut out);
+    misuse(&mut h, &mut out);
+    out
+}
+
+#[test]
+fn same_lines_as_go() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/golden/finalizers.txt");
+    let golden = std::fs::read_to_string(path).expect("golden/finalizers.txt");
+    let ours = scenario_lines();
+    let go: Vec<&str> = golden.lines().collect();
+    for (i, (g, r)) in go.iter().zip(&ours).enumerate() {
+        assert_eq!(g, r, "line {} differs from go1.27.3", i + 1);
+    }
+    assert_eq!(go.len(), ours.len(), "line count differs from go1.27.3");
+}
