@@ -383,3 +383,169 @@ fn same_lines_as_go() {
     }
     assert_eq!(go.len(), ours.len(), "line count differs from go1.27.3");
 }
+
+/// Specials sit on their span sorted by (offset, kind), whatever order they were added in,
+/// with Go's kind numbers; when the objects die the records go with them.
+#[test]
+fn specials_stay_sorted_and_die_with_their_objects() {
+    let mut h = heap();
+    let objs: Vec<Ptr> = (0..12).map(|i| new_node(&mut h, i)).collect();
+    let holder = h.alloc(chapter_gc::types::ptr_array_type(12));
+    h.set_local(0, holder);
+    for (i, &o) in objs.iter().enumerate() {
+        h.write_ptr(holder, i, o);
+    }
+    // A scrambled order of (object, kind) additions.
+    let mut adds = Vec::new();
+    for i in 0..12 {
+        adds.push((i * 7 % 12, SpecialKind::Cleanup));
+        adds.push((i * 5 % 12, SpecialKind::WeakHandle));
+        adds.push((11 - i, SpecialKind::Cleanup));
+        if i % 3 == 0 {
+            adds.push((i * 7 % 12, SpecialKind::Finalizer));
+        }
+    }
+    let mut handles = Vec::new();
+    for &(i, kind) in &adds {
+        let o = objs[i];
+        match kind {
+            SpecialKind::Finalizer => h.set_finalizer(o, &[], |_, _| {}),
+            SpecialKind::WeakHandle => handles.push(WeakPointer::make(&mut h, o)),
+            SpecialKind::Cleanup => {
+                h.add_cleanup(o, Ptr::NIL, |_, _| {});
+            }
+        }
+    }
+    assert_eq!(h.specials_count(), adds.len());
+    let list = h.specials_of_span(objs[0]);
+    assert!(
+        list.windows(2).all(|w| w[0] <= w[1]),
+        "not sorted by (offset, kind): {list:?}"
+    );
+    assert_eq!(
+        [SpecialKind::Finalizer, SpecialKind::WeakHandle, SpecialKind::Cleanup].map(|k| k as u8),
+        [2, 3, 7]
+    );
+    // Keep the weak pointers (their handles) where the collector sees them.
+    let weaks = h.alloc(chapter_gc::types::ptr_array_type(handles.len()));
+    h.set_local(1, weaks);
+    for (i, w) in handles.iter().enumerate() {
+        h.write_ptr(weaks, i, w.handle());
+    }
+    // Drop everything: the finalized objects survive one cycle, keeping their cleanups.
+    h.set_local(0, Ptr::NIL);
+    h.gc();
+    let fins = adds.iter().filter(|a| a.1 == SpecialKind::Finalizer).count();
+    assert_eq!(h.finalizers_queued(), fins);
+    let cleanups_left = adds
+        .iter()
+        .filter(|a| {
+            a.1 == SpecialKind::Cleanup
+                && adds.contains(&(a.0, SpecialKind::Finalizer))
+        })
+        .count();
+    assert_eq!(h.specials_count(), cleanups_left);
+    h.run_finalizers();
+    h.gc();
+    assert_eq!(h.specials_count(), 0);
+    assert_eq!(h.cleanups_queued(), adds.len() - fins - handles.len());
+    assert!(handles.iter().all(|w| w.value(&mut h).is_nil()));
+    h.set_local(1, Ptr::NIL);
+    h.gc();
+    assert_eq!(h.live_objects(), 0);
+}
+
+/// Cleanup.stop removes exactly the one cleanup, and does nothing once it is queued.
+#[test]
+fn stop_cancels_one_cleanup() {
+    let mut h = heap();
+    let ran = Chan::new();
+    let x = new_node(&mut h, 1);
+    let cs: Vec<Cleanup> = (0..3)
+        .map(|i| {
+            let r = ran.clone();
+            h.add_cleanup(x, Ptr::NIL, move |_, _| r.send(i))
+        })
+        .collect();
+    cs[1].stop(&mut h);
+    cs[1].stop(&mut h); // twice: a no-op
+    h.gc();
+    cs[2].stop(&mut h); // already queued: too late
+    h.run_cleanups();
+    let mut got: Vec<i32> = std::iter::from_fn(|| ran.recv()).collect();
+    got.sort();
+    assert_eq!(got, [0, 2]);
+    // A new object in the freed slot gets its own cleanups, which an old handle can't stop.
+    let y = new_node(&mut h, 2);
+    let r = ran.clone();
+    h.add_cleanup(y, Ptr::NIL, move |_, _| r.send(9));
+    cs[0].stop(&mut h);
+    h.gc();
+    h.run_cleanups();
+    assert_eq!(ran.recv(), Some(9));
+}
+
+/// What a resurrected object points to is still there, even after the freed memory around
+/// it is reused: markrootSpans marked it, though the object itself was unreachable.
+#[test]
+fn resurrection_keeps_the_referents() {
+    let mut h = heap();
+    let a = new_node(&mut h, 1);
+    let b = new_node(&mut h, 2);
+    let c = new_node(&mut h, 3);
+    h.write_ptr(a, NEXT, b);
+    h.write_ptr(b, NEXT, c);
+    h.set_global(SINK, a);
+    let env = new_node(&mut h, 4); // held only by the finalizer's closure
+    h.set_finalizer(a, &[env], move |h, a| {
+        // Allocate and collect while running: `a` and `env` are roots meanwhile.
+        for i in 0..2000 {
+            new_node(h, 100 + i);
+        }
+        h.gc();
+        assert_eq!(h.read_scalar(env, VAL), 4);
+        assert_eq!(h.read_scalar(a, VAL), 1);
+        h.set_global(SINK, a);
+    });
+    for _ in 0..3 {
+        h.gc(); // the closure keeps `env` alive while the finalizer is set
+    }
+    assert_eq!(h.read_scalar(env, VAL), 4);
+    assert_eq!(h.finalizers_queued(), 0, "a is reachable");
+    let live_before = h.live_objects();
+    h.set_global(SINK, Ptr::NIL);
+    h.gc();
+    assert_eq!(h.finalizers_queued(), 1);
+    assert_eq!(h.live_objects(), live_before, "a, b, c, env all survive the cycle");
+    h.run_finalizers();
+    for i in 0..4000 {
+        new_node(&mut h, 1000 + i);
+    }
+    let a2 = h.global(SINK);
+    assert_eq!(a2, a);
+    let b2 = h.read_ptr(a2, NEXT);
+    assert_eq!(h.read_scalar(b2, VAL), 2);
+    assert_eq!(h.read_scalar(h.read_ptr(b2, NEXT), VAL), 3);
+    h.set_global(SINK, Ptr::NIL);
+    h.gc();
+    assert_eq!(h.live_objects(), 0, "after the finalizer ran, all four die together");
+}
+
+/// Value while the collector marks shades the object: it may now be held only where the
+/// marker has already looked (a frame slot, which has no barrier).
+#[test]
+fn weak_value_while_marking_keeps_the_object() {
+    let mut h = heap();
+    let x = new_node(&mut h, 7);
+    let w = WeakPointer::make(&mut h, x);
+    h.set_local(0, w.handle());
+    h.gc_start(); // roots scanned: x is not among them
+    let p = w.value(&mut h);
+    h.set_local(1, p);
+    h.gc_finish();
+    assert_eq!(h.read_scalar(h.local(1), VAL), 7);
+    assert_eq!(w.value(&mut h), x);
+    h.set_local(1, Ptr::NIL);
+    h.gc();
+    assert!(w.value(&mut h).is_nil());
+}
