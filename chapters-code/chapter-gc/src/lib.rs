@@ -17,6 +17,10 @@ pub mod mbarrier;
 #[cfg(not(loom))]
 pub mod mbitmap;
 #[cfg(not(loom))]
+pub mod mcleanup;
+#[cfg(not(loom))]
+pub mod mfinal;
+#[cfg(not(loom))]
 pub mod mgc;
 pub mod mgclimit;
 #[cfg(not(loom))]
@@ -24,16 +28,12 @@ pub mod mgcmark;
 pub mod mgcpacer;
 #[cfg(not(loom))]
 pub mod mgcsweep;
-#[cfg(not(loom))]
-pub mod mcleanup;
-#[cfg(not(loom))]
-pub mod mfinal;
+pub mod mwbbuf;
 #[cfg(not(loom))]
 pub mod specials;
+pub mod types;
 #[cfg(not(loom))]
 pub mod weak;
-pub mod mwbbuf;
-pub mod types;
 
 #[cfg(all(test, loom))]
 mod models;

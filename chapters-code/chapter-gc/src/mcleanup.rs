@@ -32,7 +32,12 @@ impl Heap {
     /// lead back to `ptr`: Go panics when it is `ptr` or points into its object, with the
     /// messages below. (Go also panics when the closure holds `ptr`; a Rust closure cannot
     /// be inspected, so don't.) `f` may hold no heap pointers: pass them as `arg`.
-    pub fn add_cleanup(&mut self, ptr: Ptr, arg: Ptr, f: impl FnOnce(&mut Heap, Ptr) + 'static) -> Cleanup {
+    pub fn add_cleanup(
+        &mut self,
+        ptr: Ptr,
+        arg: Ptr,
+        f: impl FnOnce(&mut Heap, Ptr) + 'static,
+    ) -> Cleanup {
         if ptr.is_nil() {
             panic!("runtime.AddCleanup: ptr is nil");
         }
@@ -54,7 +59,11 @@ impl Heap {
         // Go: addCleanup.
         self.specials.cleanup_id += 1;
         let id = self.specials.cleanup_id;
-        let body = SpecialBody::Cleanup { id, f: Box::new(f), arg };
+        let body = SpecialBody::Cleanup {
+            id,
+            f: Box::new(f),
+            arg,
+        };
         self.addspecial(ptr, SpecialKind::Cleanup, body, true);
         if self.phase() == GcPhase::Mark {
             self.shade(arg.0); // Go: gcScanCleanup, the roots being already scanned
@@ -89,8 +98,10 @@ impl Cleanup {
         if self.id == 0 || heap.find_object(self.ptr.0).is_none() {
             return;
         }
-        heap.removespecial(self.ptr, SpecialKind::Cleanup, |s| {
-            matches!(s.body, SpecialBody::Cleanup { id, .. } if id == self.id)
-        });
+        heap.removespecial(
+            self.ptr,
+            SpecialKind::Cleanup,
+            |s| matches!(s.body, SpecialBody::Cleanup { id, .. } if id == self.id),
+        );
     }
 }

@@ -37,7 +37,12 @@ impl Heap {
     /// objects never applies), and may not have a finalizer already. A pointer outside
     /// the heap into the globals is accepted and ignored, as Go ignores pointers into the
     /// data and bss segments (isGoPointerWithoutSpan). `env`: the heap pointers `f` holds.
-    pub fn set_finalizer(&mut self, obj: Ptr, env: &[Ptr], f: impl FnOnce(&mut Heap, Ptr) + 'static) {
+    pub fn set_finalizer(
+        &mut self,
+        obj: Ptr,
+        env: &[Ptr],
+        f: impl FnOnce(&mut Heap, Ptr) + 'static,
+    ) {
         if !self.finalizer_target(obj) {
             return;
         }
@@ -55,7 +60,12 @@ impl Heap {
             }
             env.iter().for_each(|p| self.shade(p.0));
         }
-        if !self.addspecial(obj, SpecialKind::Finalizer, SpecialBody::Finalizer(fin), false) {
+        if !self.addspecial(
+            obj,
+            SpecialKind::Finalizer,
+            SpecialBody::Finalizer(fin),
+            false,
+        ) {
             panic!("runtime.SetFinalizer: finalizer already set");
         }
     }

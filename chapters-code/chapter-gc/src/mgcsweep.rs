@@ -39,7 +39,7 @@ impl Heap {
                     self.large_types.remove(&span.base);
                 }
                 debug_assert!(!self.specials.spans.contains_key(&span.base)); // specials.rs
-                // SAFETY: no live object is left in it, and we drop our only reference.
+                                                                              // SAFETY: no live object is left in it, and we drop our only reference.
                 unsafe { self.mheap.free_span(s) };
                 self.stats.spans_freed += 1;
                 continue;

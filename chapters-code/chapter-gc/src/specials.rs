@@ -84,7 +84,11 @@ impl Heap {
 
     /// Go: mspan.specialFindSplicePoint. Where a record for (offset, kind) goes in the
     /// sorted list, and whether one is already there.
-    fn special_find_splice_point(list: &[Special], offset: usize, kind: SpecialKind) -> (usize, bool) {
+    fn special_find_splice_point(
+        list: &[Special],
+        offset: usize,
+        kind: SpecialKind,
+    ) -> (usize, bool) {
         let i = list.partition_point(|s| (s.offset, s.kind) < (offset, kind));
         let found = list
             .get(i)
@@ -94,7 +98,13 @@ impl Heap {
 
     /// Go: addspecial. Add a record for `p`; unless `force`, not if one of the same kind
     /// is there already (false). Cleanups are forced: an object may have many.
-    pub(crate) fn addspecial(&mut self, p: Ptr, kind: SpecialKind, body: SpecialBody, force: bool) -> bool {
+    pub(crate) fn addspecial(
+        &mut self,
+        p: Ptr,
+        kind: SpecialKind,
+        body: SpecialBody,
+        force: bool,
+    ) -> bool {
         let (base, offset) = self.special_span(p, "addspecial");
         let list = self.specials.spans.entry(base).or_default();
         let (i, exists) = Self::special_find_splice_point(list, offset, kind);
@@ -243,8 +253,12 @@ impl Heap {
                         // SAFETY: the handle box was shaded by markroot_specials: it is live.
                         unsafe { (h.0 as *mut usize).write(0) }
                     }
-                    body @ SpecialBody::Cleanup { .. } if revived => kept.push(Special { body, ..sp }),
-                    SpecialBody::Cleanup { f, arg, .. } => self.specials.cleanups.push_back((f, arg)),
+                    body @ SpecialBody::Cleanup { .. } if revived => {
+                        kept.push(Special { body, ..sp })
+                    }
+                    SpecialBody::Cleanup { f, arg, .. } => {
+                        self.specials.cleanups.push_back((f, arg))
+                    }
                 }
             }
         }

@@ -75,7 +75,9 @@ impl Heap {
     /// with other objects) holding `p`, and a weak-handle record pointing to it.
     pub(crate) fn get_or_add_weak_handle(&mut self, p: Ptr) -> Ptr {
         if let Some(sp) = self.findspecial(p, SpecialKind::WeakHandle) {
-            let SpecialBody::WeakHandle(h) = sp.body else { unreachable!() };
+            let SpecialBody::WeakHandle(h) = sp.body else {
+                unreachable!()
+            };
             return h;
         }
         // The allocation may collect: keep `p` alive across it (Go: KeepAlive(p)).
@@ -83,7 +85,12 @@ impl Heap {
         let h = self.alloc(weak_handle_box());
         self.specials.keep_alive.pop();
         self.write_scalar(h, 0, p.0 as u64);
-        let added = self.addspecial(p, SpecialKind::WeakHandle, SpecialBody::WeakHandle(h), false);
+        let added = self.addspecial(
+            p,
+            SpecialKind::WeakHandle,
+            SpecialBody::WeakHandle(h),
+            false,
+        );
         debug_assert!(added);
         if self.phase() == GcPhase::Mark {
             self.shade(h.0); // allocated black anyway; Go scans &s.handle here

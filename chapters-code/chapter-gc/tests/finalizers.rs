@@ -175,6 +175,14 @@ fn cycle_with_finalizer(h: &mut Heap, out: &mut Vec<String>) {
         "cycle-with-cleanup-collected {}",
         gc_until(h, &cleaned).is_some()
     ));
+    let a = new_node(h, 31);
+    h.write_ptr(a, NEXT, a);
+    let r = ran.clone();
+    h.set_finalizer(a, &[], move |_, _| r.send(true));
+    out.push(format!(
+        "self-pointer-with-finalizer finalized {}",
+        gc_until(h, &ran).is_some()
+    ));
 }
 
 fn chain(h: &mut Heap, out: &mut Vec<String>) {
@@ -352,7 +360,10 @@ fn misuse(h: &mut Heap, out: &mut Vec<String>) {
             Some(m) => format!("fatal error: {m}"),
             None => "exited 0".into(),
         };
-        out.push(format!("setfinalizer {case} died={} {line}", died.is_some()));
+        out.push(format!(
+            "setfinalizer {case} died={} {line}",
+            died.is_some()
+        ));
     }
 }
 
@@ -423,7 +434,12 @@ fn specials_stay_sorted_and_die_with_their_objects() {
         "not sorted by (offset, kind): {list:?}"
     );
     assert_eq!(
-        [SpecialKind::Finalizer, SpecialKind::WeakHandle, SpecialKind::Cleanup].map(|k| k as u8),
+        [
+            SpecialKind::Finalizer,
+            SpecialKind::WeakHandle,
+            SpecialKind::Cleanup
+        ]
+        .map(|k| k as u8),
         [2, 3, 7]
     );
     // Keep the weak pointers (their handles) where the collector sees them.
@@ -435,14 +451,14 @@ fn specials_stay_sorted_and_die_with_their_objects() {
     // Drop everything: the finalized objects survive one cycle, keeping their cleanups.
     h.set_local(0, Ptr::NIL);
     h.gc();
-    let fins = adds.iter().filter(|a| a.1 == SpecialKind::Finalizer).count();
+    let fins = adds
+        .iter()
+        .filter(|a| a.1 == SpecialKind::Finalizer)
+        .count();
     assert_eq!(h.finalizers_queued(), fins);
     let cleanups_left = adds
         .iter()
-        .filter(|a| {
-            a.1 == SpecialKind::Cleanup
-                && adds.contains(&(a.0, SpecialKind::Finalizer))
-        })
+        .filter(|a| a.1 == SpecialKind::Cleanup && adds.contains(&(a.0, SpecialKind::Finalizer)))
         .count();
     assert_eq!(h.specials_count(), cleanups_left);
     h.run_finalizers();
@@ -516,7 +532,11 @@ fn resurrection_keeps_the_referents() {
     h.set_global(SINK, Ptr::NIL);
     h.gc();
     assert_eq!(h.finalizers_queued(), 1);
-    assert_eq!(h.live_objects(), live_before, "a, b, c, env all survive the cycle");
+    assert_eq!(
+        h.live_objects(),
+        live_before,
+        "a, b, c, env all survive the cycle"
+    );
     h.run_finalizers();
     for i in 0..4000 {
         new_node(&mut h, 1000 + i);
@@ -528,7 +548,11 @@ fn resurrection_keeps_the_referents() {
     assert_eq!(h.read_scalar(h.read_ptr(b2, NEXT), VAL), 3);
     h.set_global(SINK, Ptr::NIL);
     h.gc();
-    assert_eq!(h.live_objects(), 0, "after the finalizer ran, all four die together");
+    assert_eq!(
+        h.live_objects(),
+        0,
+        "after the finalizer ran, all four die together"
+    );
 }
 
 /// Value while the collector marks shades the object: it may now be held only where the
@@ -548,4 +572,238 @@ fn weak_value_while_marking_keeps_the_object() {
     h.set_local(1, Ptr::NIL);
     h.gc();
     assert!(w.value(&mut h).is_nil());
+}
+
+// ---- A random mix against a model of the rules ----
+
+/// Objects with two pointers (words 0, 1) and an id (word 2).
+fn node2() -> &'static Type {
+    static T: std::sync::OnceLock<&'static Type> = std::sync::OnceLock::new();
+    T.get_or_init(|| Type::new("node2", 32, &[0, 1]).leak())
+}
+const ROOTS: usize = 4; // frame slots 0..4 are the program's roots
+const MAX_OBJS: usize = 48;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Alloc(usize),
+    SetRoot(usize, usize),
+    ClearRoot(usize),
+    Link(usize, usize, usize),
+    Unlink(usize, usize),
+    Finalizer(usize, bool),
+    Cleanup(usize),
+    Weak(usize),
+    Unresurrect(usize),
+    Cycle,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..ROOTS).prop_map(Op::Alloc),
+        2 => (0..ROOTS, any::<usize>()).prop_map(|(r, o)| Op::SetRoot(r, o)),
+        1 => (0..ROOTS).prop_map(Op::ClearRoot),
+        4 => (any::<usize>(), 0..2usize, any::<usize>()).prop_map(|(a, f, b)| Op::Link(a, f, b)),
+        1 => (any::<usize>(), 0..2usize).prop_map(|(a, f)| Op::Unlink(a, f)),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(a, r)| Op::Finalizer(a, r)),
+        2 => any::<usize>().prop_map(Op::Cleanup),
+        2 => any::<usize>().prop_map(Op::Weak),
+        1 => any::<usize>().prop_map(Op::Unresurrect),
+        2 => Just(Op::Cycle),
+    ]
+}
+
+/// The rules on an abstract graph: mark from the roots and from the referents of every
+/// object with a finalizer; an unmarked object with a finalizer is queued and survives,
+/// its weak pointer nil; any other unmarked object dies, its cleanups queued.
+#[derive(Default, Debug)]
+struct Model {
+    alive: BTreeSet<usize>,
+    edges: BTreeMap<(usize, usize), usize>,
+    roots: [Option<usize>; ROOTS],
+    resurrected: BTreeSet<usize>, // held in the resurrection array, slot = id
+    finalizer: BTreeMap<usize, bool>, // id → resurrects
+    cleanups: BTreeMap<usize, usize>, // id → how many
+    weak: BTreeMap<usize, bool>,  // id → still non-nil
+}
+
+impl Model {
+    fn children(&self, o: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..2).filter_map(move |f| self.edges.get(&(o, f)).copied())
+    }
+    /// One cycle, then the finalizers and cleanups: (finalizers run, cleanups run).
+    fn cycle(&mut self) -> (Vec<usize>, Vec<usize>) {
+        let mut grey: Vec<usize> = self.roots.iter().flatten().copied().collect();
+        grey.extend(self.resurrected.iter().copied());
+        for &o in self.finalizer.keys() {
+            // scanobject skips pointers back into the object itself (see the golden).
+            grey.extend(self.children(o).filter(|&c| c != o));
+        }
+        let mut marked = BTreeSet::new();
+        while let Some(o) = grey.pop() {
+            if marked.insert(o) {
+                grey.extend(self.children(o));
+            }
+        }
+        let (mut fins, mut cls) = (Vec::new(), Vec::new());
+        for o in self.alive.clone() {
+            if marked.contains(&o) {
+                continue;
+            }
+            if let Some(w) = self.weak.get_mut(&o) {
+                *w = false;
+            }
+            if let Some(res) = self.finalizer.remove(&o) {
+                fins.push(o);
+                if res {
+                    self.resurrected.insert(o);
+                }
+                continue;
+            }
+            self.alive.remove(&o);
+            self.edges.retain(|&(a, _), _| a != o);
+            for _ in 0..self.cleanups.remove(&o).unwrap_or(0) {
+                cls.push(o);
+            }
+        }
+        (fins, cls)
+    }
+}
+
+fn pick(m: &Model, i: usize) -> Option<usize> {
+    (!m.alive.is_empty()).then(|| *m.alive.iter().nth(i % m.alive.len()).unwrap())
+}
+
+fn run_mix(ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut h = Heap::new();
+    h.push_frame(ROOTS + 2, &(0..ROOTS + 2).collect::<Vec<_>>());
+    let res_arr = h.alloc(chapter_gc::types::ptr_array_type(MAX_OBJS));
+    h.set_local(ROOTS, res_arr);
+    let weak_arr = h.alloc(chapter_gc::types::ptr_array_type(MAX_OBJS));
+    h.set_local(ROOTS + 1, weak_arr);
+    let mut m = Model::default();
+    let mut ptrs: BTreeMap<usize, Ptr> = BTreeMap::new();
+    let (fin_ran, cl_ran) = (Chan::new(), Chan::new());
+    let mut next_id = 0;
+    for op in ops {
+        match *op {
+            Op::Alloc(r) if next_id < MAX_OBJS => {
+                let p = h.alloc(node2());
+                h.write_scalar(p, 2, next_id as u64);
+                h.set_local(r, p);
+                m.alive.insert(next_id);
+                m.roots[r] = Some(next_id);
+                ptrs.insert(next_id, p);
+                next_id += 1;
+            }
+            Op::Alloc(_) => {}
+            Op::SetRoot(r, o) => {
+                if let Some(o) = pick(&m, o) {
+                    h.set_local(r, ptrs[&o]);
+                    m.roots[r] = Some(o);
+                }
+            }
+            Op::ClearRoot(r) => {
+                h.set_local(r, Ptr::NIL);
+                m.roots[r] = None;
+            }
+            Op::Link(a, f, b) => {
+                if let (Some(a), Some(b)) = (pick(&m, a), pick(&m, b)) {
+                    h.write_ptr(ptrs[&a], f, ptrs[&b]);
+                    m.edges.insert((a, f), b);
+                }
+            }
+            Op::Unlink(a, f) => {
+                if let Some(a) = pick(&m, a) {
+                    h.write_ptr(ptrs[&a], f, Ptr::NIL);
+                    m.edges.remove(&(a, f));
+                }
+            }
+            Op::Finalizer(a, resurrect) => {
+                if let Some(a) = pick(&m, a).filter(|a| !m.finalizer.contains_key(a)) {
+                    let ran = fin_ran.clone();
+                    h.set_finalizer(ptrs[&a], &[], move |h, p| {
+                        let id = h.read_scalar(p, 2) as usize;
+                        if resurrect {
+                            let arr = h.local(ROOTS);
+                            h.write_ptr(arr, id, p);
+                        }
+                        ran.send(id);
+                    });
+                    m.finalizer.insert(a, resurrect);
+                }
+            }
+            Op::Cleanup(a) => {
+                if let Some(a) = pick(&m, a) {
+                    let ran = cl_ran.clone();
+                    h.add_cleanup(ptrs[&a], Ptr::NIL, move |_, _| ran.send(a));
+                    *m.cleanups.entry(a).or_default() += 1;
+                }
+            }
+            Op::Weak(a) => {
+                // One handle per object: a second Make is the same weak pointer.
+                if let Some(a) = pick(&m, a) {
+                    let w = WeakPointer::make(&mut h, ptrs[&a]);
+                    let old = h.read_ptr(weak_arr, a);
+                    prop_assert!(old.is_nil() || old == w.handle() || !m.weak[&a]);
+                    h.write_ptr(weak_arr, a, w.handle());
+                    m.weak.insert(a, true);
+                }
+            }
+            Op::Unresurrect(i) => {
+                if !m.resurrected.is_empty() {
+                    let o = *m.resurrected.iter().nth(i % m.resurrected.len()).unwrap();
+                    h.write_ptr(res_arr, o, Ptr::NIL);
+                    m.resurrected.remove(&o);
+                }
+            }
+            Op::Cycle => {
+                let (mut fins, mut cls) = m.cycle();
+                h.gc();
+                h.run_finalizers();
+                h.run_cleanups();
+                let mut got_f: Vec<usize> = std::iter::from_fn(|| fin_ran.recv()).collect();
+                let mut got_c: Vec<usize> = std::iter::from_fn(|| cl_ran.recv()).collect();
+                for v in [&mut fins, &mut cls, &mut got_f, &mut got_c] {
+                    v.sort();
+                }
+                prop_assert_eq!(got_f, fins, "finalizers run");
+                prop_assert_eq!(got_c, cls, "cleanups run");
+                ptrs.retain(|id, _| m.alive.contains(id));
+                // Live: the model's objects, the two arrays, every handle (rooted).
+                let handles = (0..MAX_OBJS)
+                    .filter(|&i| !h.read_ptr(weak_arr, i).is_nil())
+                    .count();
+                prop_assert_eq!(h.live_objects(), m.alive.len() + 2 + handles);
+            }
+        }
+        // Every weak pointer says what the model says; every live object is intact.
+        for (&id, &alive) in &m.weak {
+            let w = WeakPointer::from_handle(h.read_ptr(weak_arr, id));
+            let v = w.value(&mut h);
+            prop_assert_eq!(!v.is_nil(), alive, "weak pointer of {}", id);
+            if alive {
+                prop_assert_eq!(v, ptrs[&id]);
+            }
+        }
+        for (&id, &p) in &ptrs {
+            prop_assert_eq!(h.read_scalar(p, 2), id as u64);
+            for f in 0..2 {
+                let want = m.edges.get(&(id, f)).map_or(Ptr::NIL, |b| ptrs[b]);
+                prop_assert_eq!(h.read_ptr(p, f), want);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 48 } else { 256 }))]
+
+    /// Finalizers, cleanups and weak pointers under random graph mutations and cycles do
+    /// exactly what the model of the rules says.
+    #[test]
+    fn random_mix_matches_the_model(ops in proptest::collection::vec(op(), 1..80)) {
+        run_mix(&ops)?;
+    }
 }
