@@ -10,6 +10,9 @@
 //! ([`types`]) on chapter-allocator's spans, keeps their pointer maps where Go does
 //! ([`mbitmap`]), and collects with the world stopped: [`mgc`] runs the cycle, [`mgcmark`]
 //! marks from explicit frames and globals, [`mgcsweep`] sweeps.
+//!
+//! On that heap, [`specials`] are the per-object records the collector consults:
+//! finalizers ([`mfinal`]), cleanups ([`mcleanup`]) and weak pointers ([`weak`]).
 
 #[cfg(not(loom))]
 pub mod heap;

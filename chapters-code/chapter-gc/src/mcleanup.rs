@@ -26,7 +26,6 @@ pub struct Cleanup {
 }
 
 impl Heap {
-    // ANCHOR: add_cleanup
     /// Go: runtime.AddCleanup(ptr, cleanup, arg). After `ptr`'s object is unreachable,
     /// queue `f(arg)`. `arg` (or NIL) is a root while the cleanup waits, so it must not
     /// lead back to `ptr`: Go panics when it is `ptr` or points into its object, with the
@@ -70,7 +69,6 @@ impl Heap {
         }
         Cleanup { id, ptr }
     }
-    // ANCHOR_END: add_cleanup
 
     /// Cleanups queued and not yet run.
     pub fn cleanups_queued(&self) -> usize {

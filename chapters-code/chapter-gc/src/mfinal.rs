@@ -30,7 +30,6 @@ pub struct Finalizer {
 }
 
 impl Heap {
-    // ANCHOR: set_finalizer
     /// Go: runtime.SetFinalizer(obj, f). Panics where Go throws (a fatal error there; a
     /// panic is what Rust has): `obj` must be the start of an allocated object (this heap
     /// has no tiny allocator, so Go's exemption for inner pointers to small pointer-free
@@ -69,7 +68,6 @@ impl Heap {
             panic!("runtime.SetFinalizer: finalizer already set");
         }
     }
-    // ANCHOR_END: set_finalizer
 
     /// Go: runtime.SetFinalizer(obj, nil) → removefinalizer.
     pub fn clear_finalizer(&mut self, obj: Ptr) {
@@ -112,7 +110,6 @@ impl Heap {
         self.specials.finq.len()
     }
 
-    // ANCHOR: run_finalizers
     /// Go: runfinq, the loop of the finalizer goroutine: take each queued record and call
     /// it, one at a time. While a finalizer runs its object and closure stay roots (Go's
     /// fing holds them in its frame), so it may allocate, collect, or store the object
@@ -130,5 +127,4 @@ impl Heap {
         }
         n
     }
-    // ANCHOR_END: run_finalizers
 }

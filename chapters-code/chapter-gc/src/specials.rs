@@ -9,8 +9,8 @@
 //! splice point is a binary search where Go walks the linked list.
 //!
 //! The three kinds this heap has are the ones the collector treats specially: markrootSpans
-//! ([`Heap::markroot_specials`]) keeps their referents alive, and the sweep
-//! ([`Heap::sweep_specials`]) acts on the records of unmarked objects before the span's
+//! (`Heap::markroot_specials`) keeps their referents alive, and the sweep
+//! (`Heap::sweep_specials`) acts on the records of unmarked objects before the span's
 //! mark bits become its alloc bits.
 
 use crate::heap::{Heap, Ptr};
@@ -70,7 +70,6 @@ pub(crate) struct SpecialsState {
     pub(crate) keep_alive: Vec<Ptr>,
 }
 
-// ANCHOR: specials_list
 impl Heap {
     /// The span holding heap pointer `p` and `p`'s offset in it; panics if there is none
     /// (Go: the throws in addspecial, removespecial).
@@ -163,7 +162,6 @@ impl Heap {
         self.specials.spans.values().map(Vec::len).sum()
     }
 }
-// ANCHOR_END: specials_list
 
 impl Heap {
     // ANCHOR: markroot_specials

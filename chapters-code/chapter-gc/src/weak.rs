@@ -24,7 +24,7 @@ fn weak_handle_box() -> &'static Type {
     T.get_or_init(|| bytes_type(16))
 }
 
-/// Go: weak.Pointer[T]. The zero value is the weak pointer made from nil.
+/// Go: `weak.Pointer[T]`. The zero value is the weak pointer made from nil.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct WeakPointer {
     handle: Ptr,
