@@ -38,8 +38,9 @@ impl Heap {
                 if span.spanclass.sizeclass() == 0 {
                     self.large_types.remove(&span.base);
                 }
-                debug_assert!(!self.specials.spans.contains_key(&span.base)); // specials.rs
-                                                                              // SAFETY: no live object is left in it, and we drop our only reference.
+                // specials.rs: an empty span's objects took their records with them.
+                debug_assert!(!self.specials.spans.contains_key(&span.base));
+                // SAFETY: no live object is left in it, and we drop our only reference.
                 unsafe { self.mheap.free_span(s) };
                 self.stats.spans_freed += 1;
                 continue;
