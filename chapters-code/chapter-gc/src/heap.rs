@@ -132,6 +132,8 @@ pub struct Heap {
     pub gctrace: bool,
     pub(crate) trace: GcTrace,
     pub(crate) start: Instant,
+    /// Finalizers, cleanups, weak handles: the span specials and their queues (specials.rs).
+    pub(crate) specials: crate::specials::SpecialsState,
 }
 
 impl Heap {
@@ -166,6 +168,7 @@ impl Heap {
             gctrace: false,
             trace: GcTrace::default(),
             start: Instant::now(),
+            specials: Default::default(), // specials.rs
         }
     }
 

@@ -10,12 +10,19 @@
 //! ([`types`]) on chapter-allocator's spans, keeps their pointer maps where Go does
 //! ([`mbitmap`]), and collects with the world stopped: [`mgc`] runs the cycle, [`mgcmark`]
 //! marks from explicit frames and globals, [`mgcsweep`] sweeps.
+//!
+//! On that heap, [`specials`] are the per-object records the collector consults:
+//! finalizers ([`mfinal`]), cleanups ([`mcleanup`]) and weak pointers ([`weak`]).
 
 #[cfg(not(loom))]
 pub mod heap;
 pub mod mbarrier;
 #[cfg(not(loom))]
 pub mod mbitmap;
+#[cfg(not(loom))]
+pub mod mcleanup;
+#[cfg(not(loom))]
+pub mod mfinal;
 #[cfg(not(loom))]
 pub mod mgc;
 pub mod mgclimit;
@@ -25,7 +32,11 @@ pub mod mgcpacer;
 #[cfg(not(loom))]
 pub mod mgcsweep;
 pub mod mwbbuf;
+#[cfg(not(loom))]
+pub mod specials;
 pub mod types;
+#[cfg(not(loom))]
+pub mod weak;
 
 #[cfg(all(test, loom))]
 mod models;

@@ -67,6 +67,7 @@ impl Heap {
         self.phase = GcPhase::Mark;
         self.trace.t_mark = self.now();
         let (globals, stacks) = self.markroot();
+        self.markroot_specials(); // Go: markrootSpans and the finq root (specials.rs)
         self.controller.globals_scan_work += globals as i64;
         self.controller.stack_scan_work += stacks as i64;
         self.trace.stacks = stacks;

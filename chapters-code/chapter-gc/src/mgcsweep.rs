@@ -23,6 +23,9 @@ impl Heap {
         let mut freed_bytes = 0;
         let mut kept = Vec::with_capacity(self.allspans.len());
         for s in std::mem::take(&mut self.allspans) {
+            // Finalizers, cleanups, weak handles of unmarked objects, while the mark bits
+            // still say which objects those are (specials.rs).
+            self.sweep_specials(s);
             // SAFETY: our span; marking is over, nothing else looks at it.
             let span = unsafe { &mut *s };
             let n = span.sweep();
@@ -35,6 +38,8 @@ impl Heap {
                 if span.spanclass.sizeclass() == 0 {
                     self.large_types.remove(&span.base);
                 }
+                // specials.rs: an empty span's objects took their records with them.
+                debug_assert!(!self.specials.spans.contains_key(&span.base));
                 // SAFETY: no live object is left in it, and we drop our only reference.
                 unsafe { self.mheap.free_span(s) };
                 self.stats.spans_freed += 1;
