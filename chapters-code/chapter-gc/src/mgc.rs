@@ -62,6 +62,9 @@ impl Heap {
             ..Default::default()
         };
         self.bytes_marked = 0;
+        // Go keeps mappedReady and heapFree current; here they are read at cycle edges, or the
+        // limit goal would see heapAlloc grown past a stale mappedReady (gc-trace helper).
+        self.update_mem_stats();
         self.controller.start_cycle(t_sweep_term, 1);
         // Go: setGCPhase(_GCmark) turns the barrier on before any root is scanned.
         self.phase = GcPhase::Mark;
@@ -97,6 +100,7 @@ impl Heap {
         }
         self.trace.t_mark_term = self.now();
         let now = self.now();
+        self.update_mem_stats(); // the goal end_cycle records reads them (gc-trace helper)
         self.controller.end_cycle(now, 1);
         self.phase = GcPhase::Off;
         self.trace.heap1 = self.controller.heap_live;

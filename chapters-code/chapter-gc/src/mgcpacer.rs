@@ -532,11 +532,14 @@ impl GcTrace {
     }
 }
 
-/// Go: itoaDiv (runtime/mgc.go) — `val` / 10^dec with exactly `dec` decimals.
+/// Go: itoaDiv (runtime/mgc.go) — `val` / 10^dec with exactly `dec` decimals. Go's loop
+/// writes the digit at the decimal point's place before it tests `val`, so with `dec` 0 a
+/// single digit comes out as two: itoaDiv(7, 0) is "07" (run under go1.27.3). gctrace never
+/// shows it: fmtNSAsMS uses `dec` 0 only from 10 ms up.
 pub fn itoa_div(val: u64, dec: usize) -> String {
     let mut digits = val.to_string();
     if dec == 0 {
-        return digits;
+        return format!("{val:02}");
     }
     if digits.len() <= dec {
         digits = format!("{}{digits}", "0".repeat(dec + 1 - digits.len()));
