@@ -48,8 +48,8 @@ const CHAPTERS = [
     {
         page: 'gc/index.html', shot: 'gc', math: true,
         en: { h1: 'The garbage collector', query: 'Green Tea' },
-        zh: { h1: '垃圾收集器', query: '垃圾收集' },
-        ja: { h1: 'ガベージコレクタ', query: 'ガベージコレクタ' },
+        zh: { h1: '垃圾回收器', query: '写屏障' },
+        ja: { h1: 'ガベージコレクタ', query: 'ライトバリア' },
     },
     {
         page: 'mutex/index.html', shot: 'mutex',
