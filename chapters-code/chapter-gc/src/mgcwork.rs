@@ -47,6 +47,8 @@ pub struct GcWork {
     /// Go: gcWork.spanq.
     pub(crate) spanq: SpanQueue,
     pub stats: ScanStats,
+    /// Go: gcWork.ptrBuf. The pointer words of the span being scanned.
+    pub(crate) ptr_buf: Vec<usize>,
 }
 
 impl GcWork {
