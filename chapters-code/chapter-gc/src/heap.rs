@@ -174,7 +174,11 @@ impl Heap {
 
     /// Choose Green Tea or the classic flood; only between cycles.
     pub fn set_mark_mode(&mut self, mode: crate::mgcwork::MarkMode) {
-        assert_eq!(self.phase, GcPhase::Off, "the mark mode changes between cycles");
+        assert_eq!(
+            self.phase,
+            GcPhase::Off,
+            "the mark mode changes between cycles"
+        );
         self.mark_mode = mode;
     }
 

@@ -13,9 +13,9 @@
 
 use crate::heap::Heap;
 use crate::mbitmap::{HeapBits, TypeInfo};
-use crate::types::PTR_SIZE;
 use crate::mgcmark_greenteagc::SpanInlineMarkBits;
 use crate::mgcwork::{MarkMode, ScanStats};
+use crate::types::PTR_SIZE;
 use chapter_allocator::mspan::{gc_uses_span_inline_mark_bits, MSpan};
 
 impl Heap {
@@ -178,7 +178,12 @@ impl Heap {
 
     /// The spans queued for scanning, in the order they will be scanned (tests).
     pub fn queued_spans(&self) -> Vec<usize> {
-        self.work.spanq.queued().iter().map(|p| p.span_base()).collect()
+        self.work
+            .spanq
+            .queued()
+            .iter()
+            .map(|p| p.span_base())
+            .collect()
     }
 
     /// Whether the object at `p` is marked this cycle: its span's inline mark bit with

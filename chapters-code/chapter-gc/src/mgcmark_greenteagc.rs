@@ -350,7 +350,7 @@ impl Heap {
     /// Go: tryDeferToSpanScan. If `p` points into a span with inline mark bits, mark its
     /// object there and queue the span unless it is queued already; true if so (the caller
     /// then does nothing more). Noscan objects are black at once and never queued.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_defer_to_span_scan(&mut self, p: usize) -> bool {
         let s = self.mheap.span_of(p);
         if s.is_null() {
@@ -428,7 +428,8 @@ impl Heap {
     /// (extractHeapBitsSmall).
     fn scan_object_small(&mut self, span: &MSpan, b: usize) {
         let mut buf = std::mem::take(&mut self.work.ptr_buf);
-        self.collect_ptrs(span, b, &mut buf);
+        let work = collect_ptrs(span, b, &mut buf);
+        self.controller.heap_scan_work += work;
         self.process_ptrs(span, &mut buf);
         self.work.ptr_buf = buf;
     }
@@ -438,32 +439,18 @@ impl Heap {
     /// follow them, so that the loads of one span's objects come together.
     fn scan_objects_small(&mut self, span: &MSpan, scans: &[u64]) {
         let mut buf = std::mem::take(&mut self.work.ptr_buf);
+        let mut work = 0;
         for (i, &bits) in scans.iter().enumerate() {
             let mut bits = bits;
             while bits != 0 {
                 let j = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                self.collect_ptrs(span, span.object(i * 64 + j), &mut buf);
+                work += collect_ptrs(span, span.object(i * 64 + j), &mut buf);
             }
         }
+        self.controller.heap_scan_work += work;
         self.process_ptrs(span, &mut buf);
         self.work.ptr_buf = buf;
-    }
-
-    /// The addresses of the pointer words of the object at `b`, onto `buf`.
-    #[inline(always)]
-    fn collect_ptrs(&mut self, span: &MSpan, b: usize, buf: &mut Vec<usize>) {
-        let mut ptr_bits = extract_heap_bits_small(span, b);
-        self.controller.heap_scan_work +=
-            ((64 - ptr_bits.leading_zeros()) as usize * PTR_SIZE) as i64;
-        while ptr_bits != 0 {
-            let k = ptr_bits.trailing_zeros() as usize;
-            ptr_bits &= ptr_bits - 1;
-            let addr = b + k * PTR_SIZE;
-            // Go: sys.Prefetch(addr), "chosen empirically": the word is read in process_ptrs.
-            prefetch(span.ptr(addr));
-            buf.push(addr);
-        }
     }
 
     /// Follow every pointer word in `buf`: tryDeferToSpanScan, else findObject and
@@ -481,6 +468,24 @@ impl Heap {
         }
         buf.clear();
     }
+}
+
+/// The addresses of the pointer words of the object at `b`, onto `buf`; returns its scan
+/// work.
+#[inline(always)]
+fn collect_ptrs(span: &MSpan, b: usize, buf: &mut Vec<usize>) -> i64 {
+    let mut ptr_bits = extract_heap_bits_small(span, b);
+    // Go: heapScanWork += Len64(ptrBits) * PtrSize.
+    let work = ((64 - ptr_bits.leading_zeros()) as usize * PTR_SIZE) as i64;
+    while ptr_bits != 0 {
+        let k = ptr_bits.trailing_zeros() as usize;
+        ptr_bits &= ptr_bits - 1;
+        let addr = b + k * PTR_SIZE;
+        // Go: sys.Prefetch(addr), "chosen empirically": the word is read in process_ptrs.
+        prefetch(span.ptr(addr));
+        buf.push(addr);
+    }
+    work
 }
 
 /// Go: sys.Prefetch. A hint to the CPU to bring `p`'s cache line in; nothing elsewhere.

@@ -57,7 +57,10 @@ struct Graph {
 fn graph() -> impl Strategy<Value = Graph> {
     (1..120usize).prop_flat_map(|n| {
         (
-            prop::collection::vec(prop_oneof![8 => Just(0u8), 1 => Just(1), 1 => Just(2), 2 => Just(3)], n),
+            prop::collection::vec(
+                prop_oneof![8 => Just(0u8), 1 => Just(1), 1 => Just(2), 2 => Just(3)],
+                n,
+            ),
             prop::collection::vec((0..n, 0..n, any::<bool>()), 0..2 * n),
             prop::collection::vec(0..n, 0..4),
         )
@@ -151,7 +154,11 @@ fn one_grey_object_takes_the_one_mark_path_and_many_take_the_batch_path() {
     h.gc();
     let s2 = h.scan_stats().clone();
     assert_eq!(s2.spans_queued - s1.spans_queued, 1);
-    assert_eq!(s2.sparse_objs_scanned - s1.sparse_objs_scanned, 1, "one-mark");
+    assert_eq!(
+        s2.sparse_objs_scanned - s1.sparse_objs_scanned,
+        1,
+        "one-mark"
+    );
     assert_eq!(s2.spans_sparse_scanned, s1.spans_sparse_scanned, "no batch");
     assert_eq!(h.live_objects(), 1);
 }
@@ -170,7 +177,11 @@ fn a_span_is_queued_at_most_once_while_queued() {
     }
     let before = h.scan_stats().spans_queued;
     h.gc_start();
-    assert_eq!(h.queued_spans(), vec![span_base(ns[0])], "20 marks, one entry");
+    assert_eq!(
+        h.queued_spans(),
+        vec![span_base(ns[0])],
+        "20 marks, one entry"
+    );
     assert_eq!(h.scan_stats().spans_queued - before, 1);
     h.gc_finish();
     assert_eq!(h.live_objects(), 40);
@@ -222,7 +233,10 @@ fn big_large_and_noscan_objects_go_the_classic_way() {
         let q = h.scan_stats().spans_queued;
         h.gc_start();
         assert!(h.queued_spans().is_empty(), "{mode:?}");
-        assert!(!h.gc_work_empty(), "the two scan objects wait in the object buffer");
+        assert!(
+            !h.gc_work_empty(),
+            "the two scan objects wait in the object buffer"
+        );
         assert!(h.is_marked(raw.0), "noscan: black at once, never queued");
         assert!(!h.gc_mark_some(1));
         assert!(h.gc_mark_some(1));
@@ -252,7 +266,11 @@ fn objects_allocated_while_marking_are_black_in_both_modes() {
         h.write_ptr(keep, LEFT, fresh);
         h.write_ptr(keep, LEFT, Ptr::NIL);
         h.gc_finish();
-        assert_eq!(h.live_objects(), 2, "{mode:?}: allocated black, floats a cycle");
+        assert_eq!(
+            h.live_objects(),
+            2,
+            "{mode:?}: allocated black, floats a cycle"
+        );
         h.gc();
         assert_eq!(h.live_objects(), 1, "{mode:?}");
     }
