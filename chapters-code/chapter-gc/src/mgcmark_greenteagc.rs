@@ -353,6 +353,13 @@ impl Heap {
     #[inline(always)]
     pub(crate) fn try_defer_to_span_scan(&mut self, p: usize) -> bool {
         let s = self.mheap.span_of(p);
+        self.try_defer_to_span_scan_in(p, s)
+    }
+
+    /// [`try_defer_to_span_scan`](Self::try_defer_to_span_scan) with `p`'s span already
+    /// looked up (null: not in the heap).
+    #[inline(always)]
+    fn try_defer_to_span_scan_in(&mut self, p: usize, s: *mut MSpan) -> bool {
         if s.is_null() {
             return false;
         }
@@ -428,9 +435,11 @@ impl Heap {
     /// (extractHeapBitsSmall).
     fn scan_object_small(&mut self, span: &MSpan, b: usize) {
         let mut buf = std::mem::take(&mut self.work.ptr_buf);
-        let work = collect_ptrs(span, b, &mut buf);
+        buf.resize(PTR_BUF_LEN, 0);
+        let mut n = 0;
+        let work = collect_ptrs(span, b, &mut buf, &mut n);
         self.controller.heap_scan_work += work;
-        self.process_ptrs(span, &mut buf);
+        self.process_ptrs(span, &buf[..n]);
         self.work.ptr_buf = buf;
     }
 
@@ -439,41 +448,53 @@ impl Heap {
     /// follow them, so that the loads of one span's objects come together.
     fn scan_objects_small(&mut self, span: &MSpan, scans: &[u64]) {
         let mut buf = std::mem::take(&mut self.work.ptr_buf);
-        let mut work = 0;
+        buf.resize(PTR_BUF_LEN, 0);
+        let (mut n, mut work) = (0, 0);
         for (i, &bits) in scans.iter().enumerate() {
             let mut bits = bits;
             while bits != 0 {
                 let j = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                work += collect_ptrs(span, span.object(i * 64 + j), &mut buf);
+                work += collect_ptrs(span, span.object(i * 64 + j), &mut buf, &mut n);
             }
         }
         self.controller.heap_scan_work += work;
-        self.process_ptrs(span, &mut buf);
+        self.process_ptrs(span, &buf[..n]);
         self.work.ptr_buf = buf;
     }
 
     /// Follow every pointer word in `buf`: tryDeferToSpanScan, else findObject and
-    /// greyobject. Empties `buf`.
+    /// greyobject.
     #[inline(always)]
-    fn process_ptrs(&mut self, span: &MSpan, buf: &mut Vec<usize>) {
-        for &addr in buf.iter() {
+    fn process_ptrs(&mut self, span: &MSpan, buf: &[usize]) {
+        // The span of the last pointer: Go finds a span's inline mark bits from the page
+        // alone (the arena's pageUseSpanInlineMarkBits, the class byte in the page), where
+        // this heap must ask span_of; pointers of neighbouring objects mostly lead to one
+        // span, so the last answer is kept.
+        let (mut page, mut s) = (usize::MAX, std::ptr::null_mut());
+        for &addr in buf {
             // SAFETY: a pointer word of a live object of ours.
             let p = unsafe { *span.ptr(addr).cast::<usize>() };
-            if p != 0 && !self.try_defer_to_span_scan(p) {
+            if p == 0 {
+                continue;
+            }
+            if p / PAGE_SIZE != page {
+                page = p / PAGE_SIZE;
+                s = self.mheap.span_of(p);
+            }
+            if !self.try_defer_to_span_scan_in(p, s) {
                 if let Some((ps, pi, pbase)) = self.find_object(p) {
                     self.greyobject(pbase, ps, pi);
                 }
             }
         }
-        buf.clear();
     }
 }
 
 /// The addresses of the pointer words of the object at `b`, onto `buf`; returns its scan
 /// work.
 #[inline(always)]
-fn collect_ptrs(span: &MSpan, b: usize, buf: &mut Vec<usize>) -> i64 {
+fn collect_ptrs(span: &MSpan, b: usize, buf: &mut [usize], n: &mut usize) -> i64 {
     let mut ptr_bits = extract_heap_bits_small(span, b);
     // Go: heapScanWork += Len64(ptrBits) * PtrSize.
     let work = ((64 - ptr_bits.leading_zeros()) as usize * PTR_SIZE) as i64;
@@ -483,10 +504,14 @@ fn collect_ptrs(span: &MSpan, b: usize, buf: &mut Vec<usize>) -> i64 {
         let addr = b + k * PTR_SIZE;
         // Go: sys.Prefetch(addr), "chosen empirically": the word is read in process_ptrs.
         prefetch(span.ptr(addr));
-        buf.push(addr);
+        buf[*n] = addr;
+        *n += 1;
     }
     work
 }
+
+/// Go: len(gcw.ptrBuf): a page's worth of words, enough for every pointer of a one-page span.
+const PTR_BUF_LEN: usize = PAGE_SIZE / PTR_SIZE;
 
 /// Go: sys.Prefetch. A hint to the CPU to bring `p`'s cache line in; nothing elsewhere.
 #[inline(always)]
