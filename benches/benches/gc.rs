@@ -11,11 +11,18 @@
 //!
 //! The node is Go's `struct { left, right *node; val int }`: 24 bytes, size class 24,
 //! pointers in words 0 and 1 (`chapter_gc::types::node_type`).
+//!
+//! `gc_alloc_window` is allocation with the collector running, per allocation: a window of
+//! `WINDOW` live 16-byte objects (`struct { next *node16; val int }`, a scan object of size
+//! class 16, marked span-wise by Green Tea) held in a global array, the oldest replaced by a
+//! new one each operation, at GOGC=100. Ours collects with the world stopped whenever an
+//! allocation finds heapLive past the trigger; Go (GOMAXPROCS=1) marks concurrently, with its
+//! worker and assists on the one P. Both pay for every cycle their allocations start.
 
 mod common;
 use chapter_gc::heap::{Globals, Heap, Ptr};
 use chapter_gc::mgcwork::MarkMode;
-use chapter_gc::types::node_type;
+use chapter_gc::types::{node_type, Type};
 use common::config;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -97,6 +104,46 @@ fn bench(c: &mut Criterion, group: &str, build: fn(MarkMode, usize) -> Heap) {
     g.finish();
 }
 
+/// Live objects in `gc_alloc_window` (Go: gcWindow).
+const WINDOW: usize = 1000;
+
+/// `gc_alloc_window`: `iters` replacements of the oldest object of the window.
+fn gc_alloc_window(c: &mut Criterion) {
+    let mut g = c.benchmark_group("gc_alloc_window");
+    g.throughput(Throughput::Elements(1));
+    let node16: &'static Type = Type::new("node16", 16, &[0]).leak();
+    for (mode, imp) in [
+        (MarkMode::GreenTea, "ours"),
+        (MarkMode::Classic, "ours-classic"),
+    ] {
+        let globals = Globals {
+            words: vec![0; WINDOW],
+            ptrmask: vec![true; WINDOW],
+        };
+        let mut h = Heap::with_globals(100, globals);
+        h.set_mark_mode(mode);
+        for i in 0..WINDOW {
+            let p = h.alloc(node16);
+            h.set_global(i, p);
+        }
+        h.gc();
+        let mut oldest = 0;
+        g.bench_function(BenchmarkId::from_parameter(imp), |b| {
+            b.iter_custom(|iters| {
+                let start = std::time::Instant::now();
+                for _ in 0..iters {
+                    let p = h.alloc(node16);
+                    h.set_global(oldest, p);
+                    oldest = (oldest + 1) % WINDOW;
+                }
+                start.elapsed()
+            })
+        });
+        assert!(h.stats.numgc > 1, "the collector ran");
+    }
+    g.finish();
+}
+
 fn gc_mark_tree(c: &mut Criterion) {
     bench(c, "gc_mark_tree", tree);
 }
@@ -108,6 +155,6 @@ fn gc_mark_graph(c: &mut Criterion) {
 criterion_group! {
     name = gc;
     config = config();
-    targets = gc_mark_tree, gc_mark_graph
+    targets = gc_mark_tree, gc_mark_graph, gc_alloc_window
 }
 criterion_main!(gc);

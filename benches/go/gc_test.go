@@ -105,6 +105,41 @@ func Benchmark_gc_mark_tree(b *testing.B) { benchGC(b, buildTree) }
 // Benchmark_gc_mark_graph: the random graph of 1e6 nodes.
 func Benchmark_gc_mark_graph(b *testing.B) { benchGC(b, buildGraph) }
 
+// gcNode16 is the Rust side's node16: 16 bytes, size class 16, a pointer in word 0.
+type gcNode16 struct {
+	next *gcNode16
+	val  int
+}
+
+// gcWindow is the number of live objects of gc_alloc_window (Rust: WINDOW in gc.rs); they
+// live in a global array, scanned as a root, as the Rust side's globals are.
+const gcWindow = 1000
+
+var gcRing [gcWindow]*gcNode16
+
+// Benchmark_gc_alloc_window: allocation with the collector running, GOMAXPROCS=1, GOGC=100:
+// each operation replaces the oldest object of the window by a new one; ns per operation,
+// including the share of every GC cycle the allocations start.
+func Benchmark_gc_alloc_window(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for i := range gcRing {
+		gcRing[i] = &gcNode16{val: i}
+	}
+	runtime.GC()
+	oldest := 0
+	b.ResetTimer()
+	for range b.N {
+		gcRing[oldest] = new(gcNode16)
+		oldest++
+		if oldest == gcWindow {
+			oldest = 0
+		}
+	}
+	b.StopTimer()
+	clear(gcRing[:])
+	runtime.GC()
+}
+
 // The tree and the graph have every node reachable, so a cycle marks all gcNodes of them.
 func TestGCGraphsReachEveryNode(t *testing.T) {
 	for _, build := range []func(int) *gcNode{buildTree, buildGraph} {

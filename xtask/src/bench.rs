@@ -70,7 +70,7 @@ const CHAPTERS: &[(&str, &[&str])] = &[
             "atomic_store_load_sb",
         ],
     ),
-    ("gc", &["gc_mark_tree", "gc_mark_graph"]),
+    ("gc", &["gc_mark_tree", "gc_mark_graph", "gc_alloc_window"]),
 ];
 
 /// Go built another way, as a second Go column: (chapter, impl, GOEXPERIMENT). The chapter's
