@@ -81,7 +81,7 @@ fn mark_graph(g: &Graph, mode: MarkMode) -> Result<(), TestCaseError> {
         bytes_type(24),
     ];
     let n = g.kinds.len();
-    let mut h = heap(mode, n);
+    let mut h = heap(mode, n.max(g.roots.len()));
     let objs: Vec<Ptr> = (0..n)
         .map(|i| {
             let p = h.alloc(types[g.kinds[i] as usize]);
