@@ -18,6 +18,10 @@
 //! `--quick` shortens criterion's warm-up and measurement and runs Go, the resident-memory and
 //! the lock-wait programs once instead of five, three and three times.
 //! `--render` only regenerates the tables from the committed JSON.
+//! A chapter may also run its Go benchmarks a second time with a `GOEXPERIMENT` (Go built
+//! another way, [`GO_EXPERIMENTS`]): the gc chapter's `go-classic` column is Go without Green
+//! Tea (`GOEXPERIMENT=nogreenteagc`), beside plain Go's `go`.
+//!
 //! `cargo xtask test` calls [`test_mode`]: every bench once, and the tables must be up to date.
 
 use crate::util::{self, cargo, step, Ctx, Result};
@@ -66,7 +70,13 @@ const CHAPTERS: &[(&str, &[&str])] = &[
             "atomic_store_load_sb",
         ],
     ),
+    ("gc", &["gc_mark_tree", "gc_mark_graph", "gc_alloc_window"]),
 ];
+
+/// Go built another way, as a second Go column: (chapter, impl, GOEXPERIMENT). The chapter's
+/// Go benchmarks run once more with that GOEXPERIMENT (a runtime built without Green Tea),
+/// and their rows are reported as `impl`; the plain run stays `go`.
+const GO_EXPERIMENTS: &[(&str, &str, &str)] = &[("gc", "go-classic", "nogreenteagc")];
 
 /// Chapters with resident-memory programs: (chapter, bench id, the `benches` examples, the Go
 /// main package in `benches/go`). Each program runs one workload on one allocator and prints
@@ -140,6 +150,8 @@ const IMPLS: &[&str] = &[
     "acqrel",
     "relaxed",
     "relaxed+fence",
+    "ours-classic",
+    "go-classic",
 ];
 
 /// (header, numerator, denominator) of the ratio columns.
@@ -151,6 +163,8 @@ const RATIOS: &[(&str, &str, &str)] = &[
     ("ours/parking_lot", "ours", "parking_lot"),
     ("seqcst/go", "seqcst", "go"),
     ("seqcst/relaxed", "seqcst", "relaxed"),
+    ("ours/go-classic", "ours", "go-classic"),
+    ("ours-classic/go-classic", "ours-classic", "go-classic"),
 ];
 
 const ALLOCATOR: &str =
@@ -388,7 +402,8 @@ fn designs(ctx: &Ctx) -> Result {
 }
 
 /// For `cargo xtask test`: every criterion bench once (`--test`), every Go benchmark once
-/// (`-benchtime 1x`, after the Go tests that check both sides draw the same keys), every
+/// (`-benchtime 1x`, after the Go tests that check both sides draw the same keys; once more
+/// under each of [`GO_EXPERIMENTS`]), every
 /// resident-memory and lock-wait program once on its small workload (all of a chapter's must
 /// report the same counts), and the generated tables must be what the committed results render
 /// to.
@@ -408,6 +423,22 @@ pub fn test_mode(ctx: &Ctx) -> Result {
             .args(["test", "-run", ".", "-bench", ".", "-benchtime", "1x"])
             .current_dir(go_dir(ctx)),
     )?;
+    for &(chapter, imp, experiment) in GO_EXPERIMENTS {
+        let groups = CHAPTERS
+            .iter()
+            .find(|c| c.0 == chapter)
+            .map_or(&[][..], |c| c.1);
+        let pattern = format!("^Benchmark_({})$", groups.join("|"));
+        step(&format!(
+            "{chapter}'s Go benches as {imp}, one iteration each (GOEXPERIMENT={experiment})"
+        ));
+        util::run(
+            crate::tools::go_cmd(ctx)?
+                .args(["test", "-run", "^$", "-bench", &pattern, "-benchtime", "1x"])
+                .env("GOEXPERIMENT", experiment)
+                .current_dir(go_dir(ctx)),
+        )?;
+    }
 
     for (chapter, ..) in RSS {
         for r in rss_rows(ctx, chapter, 1, true)? {
@@ -521,7 +552,24 @@ fn criterion_row(chapter: &str, dir: &Path) -> Result<Row> {
     })
 }
 
+/// The chapter's Go rows: plain Go (`go`), then each of its [`GO_EXPERIMENTS`].
 fn go_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
+    let mut rows = go_rows_as(ctx, chapter, quick, "go", None)?;
+    for &(_, imp, experiment) in GO_EXPERIMENTS.iter().filter(|e| e.0 == chapter) {
+        rows.extend(go_rows_as(ctx, chapter, quick, imp, Some(experiment))?);
+    }
+    Ok(rows)
+}
+
+/// One `go test -bench` run of the chapter's groups, with `GOEXPERIMENT=experiment` if given,
+/// its rows reported as impl `imp`.
+fn go_rows_as(
+    ctx: &Ctx,
+    chapter: &str,
+    quick: bool,
+    imp: &str,
+    experiment: Option<&str>,
+) -> Result<Vec<Row>> {
     let groups = CHAPTERS
         .iter()
         .find(|c| c.0 == chapter)
@@ -532,10 +580,14 @@ fn go_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
     }
     let count = if quick { 1 } else { GO_COUNT };
     let pattern = format!("^Benchmark_({})$", groups.join("|"));
+    let env = experiment.map_or(String::new(), |e| format!("GOEXPERIMENT={e} "));
     step(&format!(
-        "go test -run '^$' -bench '{pattern}' -count {count} (in benches/go)"
+        "{env}go test -run '^$' -bench '{pattern}' -count {count} (in benches/go)"
     ));
     let mut cmd = crate::tools::go_cmd(ctx)?;
+    if let Some(e) = experiment {
+        cmd.env("GOEXPERIMENT", e);
+    }
     cmd.args([
         "test",
         "-run",
@@ -574,7 +626,7 @@ fn go_rows(ctx: &Ctx, chapter: &str, quick: bool) -> Result<Vec<Row>> {
             Row {
                 chapter: chapter.to_string(),
                 bench,
-                imp: "go".to_string(),
+                imp: imp.to_string(),
                 median_ns: round3(median),
                 min_ns: round3(v[0]),
                 max_ns: round3(v[n - 1]),

@@ -137,6 +137,7 @@ impl MHeap {
 
     // ANCHOR: span_of
     /// Go: spanOf. The span holding `p`, or null if `p` is not in a span of this heap.
+    #[inline] // the collector calls it for every pointer it follows (chapter-gc)
     pub fn span_of(&self, p: usize) -> *mut MSpan {
         let base = self.base.load(Ordering::Acquire);
         let off = p.wrapping_sub(base);

@@ -128,6 +128,12 @@ impl GcBits {
     fn word(&self, which: usize) -> u64 {
         u64::from_le_bytes(self.0[which..which + 8].try_into().unwrap())
     }
+    /// OR `w` into the 8 bytes from byte `which` (Go: `*(*uintptr)(bits.bytep(i)) |= w`, as
+    /// the GC's moveInlineMarks does).
+    pub fn or_word(&mut self, which: usize, w: u64) {
+        let old = self.word(which);
+        self.0[which..which + 8].copy_from_slice(&(old | w).to_le_bytes());
+    }
     pub fn count(&self) -> usize {
         self.0.iter().map(|b| b.count_ones() as usize).sum()
     }

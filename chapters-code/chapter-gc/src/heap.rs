@@ -116,8 +116,10 @@ pub struct Heap {
     pub stack: Stack,
     pub globals: Globals,
     pub(crate) phase: GcPhase,
-    /// Go: gcWork. Grey objects (their base addresses), last in first out.
-    pub(crate) work: Vec<usize>,
+    /// Go: gcWork. Grey objects, last in first out, and Green Tea's queue of spans.
+    pub(crate) work: crate::mgcwork::GcWork,
+    /// Go: goexperiment.GreenTeaGC (the default) or GOEXPERIMENT=nogreenteagc.
+    pub(crate) mark_mode: crate::mgcwork::MarkMode,
     /// Go: p.wbBuf. Pointers the barrier recorded, shaded when it fills or at mark
     /// termination (mwbbuf.rs models Go's buffer on the abstract heap; this one holds real
     /// addresses).
@@ -159,7 +161,8 @@ impl Heap {
             stack: Stack::default(),
             globals,
             phase: GcPhase::Off,
-            work: Vec::new(),
+            work: Default::default(),
+            mark_mode: Default::default(),
             wbbuf: Vec::with_capacity(crate::mwbbuf::WB_BUF_ENTRIES),
             bytes_marked: 0,
             controller,
@@ -170,6 +173,16 @@ impl Heap {
             start: Instant::now(),
             specials: Default::default(), // specials.rs
         }
+    }
+
+    /// Choose Green Tea or the classic flood; only between cycles.
+    pub fn set_mark_mode(&mut self, mode: crate::mgcwork::MarkMode) {
+        assert_eq!(
+            self.phase,
+            GcPhase::Off,
+            "the mark mode changes between cycles"
+        );
+        self.mark_mode = mode;
     }
 
     pub fn phase(&self) -> GcPhase {
@@ -231,9 +244,7 @@ impl Heap {
             if self.phase == GcPhase::Mark {
                 // Go: gcmarknewobject. Allocate black: the object was not there when the
                 // roots were scanned, and nothing white can hide in it (it is all zeros).
-                let i = span.obj_index(base);
-                span.gcmark_bits.set(i);
-                self.bytes_marked += span.elemsize as u64;
+                self.gcmarknewobject(span, base);
             }
             self.controller.heap_live += span.elemsize as u64;
             self.controller.total_alloc += span.elemsize as u64;
@@ -260,6 +271,8 @@ impl Heap {
                     "out of memory (the allocator's heap is not built under miri)"
                 );
                 self.allspans.push(s);
+                // SAFETY: a fresh span of ours. Go: mheap.initSpan → initInlineMarkBits.
+                crate::mgcmark_greenteagc::init_inline_mark_bits(unsafe { &*s });
                 s
             }
         };

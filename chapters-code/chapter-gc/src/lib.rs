@@ -28,9 +28,13 @@ pub mod mgc;
 pub mod mgclimit;
 #[cfg(not(loom))]
 pub mod mgcmark;
+#[cfg(not(loom))]
+pub mod mgcmark_greenteagc;
 pub mod mgcpacer;
 #[cfg(not(loom))]
 pub mod mgcsweep;
+#[cfg(not(loom))]
+pub mod mgcwork;
 pub mod mwbbuf;
 #[cfg(not(loom))]
 pub mod specials;

@@ -13,8 +13,10 @@
 
 use crate::heap::Heap;
 use crate::mbitmap::{HeapBits, TypeInfo};
+use crate::mgcmark_greenteagc::SpanInlineMarkBits;
+use crate::mgcwork::{MarkMode, ScanStats};
 use crate::types::PTR_SIZE;
-use chapter_allocator::mspan::MSpan;
+use chapter_allocator::mspan::{gc_uses_span_inline_mark_bits, MSpan};
 
 impl Heap {
     // ANCHOR: markroot
@@ -49,9 +51,27 @@ impl Heap {
         if b == 0 {
             return;
         }
+        if self.mark_mode == MarkMode::GreenTea && self.try_defer_to_span_scan(b) {
+            return;
+        }
         if let Some((s, i, base)) = self.find_object(b) {
             self.greyobject(base, s, i);
         }
+    }
+
+    /// Go: gcmarknewobject. An object allocated while marking is black: its mark bit set
+    /// (with Green Tea, in the span's inline marks, and its scan bit too: there is nothing in
+    /// it to scan).
+    pub(crate) fn gcmarknewobject(&mut self, span: &mut MSpan, obj: usize) {
+        let i = span.obj_index(obj);
+        if self.mark_mode == MarkMode::GreenTea && gc_uses_span_inline_mark_bits(span.elemsize) {
+            let imb = SpanInlineMarkBits::of(span);
+            imb.set_marked(i);
+            imb.set_scanned(i);
+        } else {
+            span.gcmark_bits.set(i);
+        }
+        self.bytes_marked += span.elemsize as u64;
     }
 
     // ANCHOR: greyobject
@@ -69,7 +89,7 @@ impl Heap {
         if span.spanclass.noscan() {
             return; // Go: fast-track to black
         }
-        self.work.push(obj);
+        self.work.put_obj(obj);
         // ANCHOR_END: solution-greyobject
     }
     // ANCHOR_END: greyobject
@@ -104,7 +124,10 @@ impl Heap {
                 let p = unsafe { *span.ptr(addr).cast::<usize>() };
                 scanned = addr + PTR_SIZE - base;
                 // Go skips pointers into the object itself: it is already black.
-                if p != 0 && !(base..end).contains(&p) {
+                if p != 0
+                    && !(base..end).contains(&p)
+                    && !(self.mark_mode == MarkMode::GreenTea && self.try_defer_to_span_scan(p))
+                {
                     if let Some((ps, pi, pbase)) = self.find_object(p) {
                         self.greyobject(pbase, ps, pi);
                     }
@@ -117,17 +140,68 @@ impl Heap {
     // ANCHOR_END: scanobject
 
     // ANCHOR: gc_drain
-    /// Go: gcDrain. Scan grey objects until none is left, or `budget` objects (the
-    /// incremental steps a test interleaves with the mutator). True if the work ran out.
+    /// Go: gcDrain. Scan grey objects and queued spans until none is left, or for `budget`
+    /// steps (one object or one span each: the incremental steps a test interleaves with
+    /// the mutator). The order is mgcwork.go's: the local object buffer, the local span
+    /// ring, the global object buffers, the spilled spans; then flush the write barrier
+    /// buffer and look again. True if the work ran out.
     pub(crate) fn gc_drain(&mut self, mut budget: usize) -> bool {
         while budget > 0 {
-            let Some(b) = self.work.pop() else {
+            if let Some(b) = self.work.try_get_obj_fast() {
+                self.scanobject(b);
+            } else if let Some(s) = self.work.try_get_span_fast() {
+                self.scan_span(s);
+            } else if let Some(b) = self.work.try_get_obj() {
+                self.scanobject(b);
+            } else if let Some(s) = self.work.try_get_span() {
+                self.scan_span(s);
+            } else if !self.wbbuf.is_empty() {
+                self.wb_buf_flush();
+                continue;
+            } else {
                 return true;
-            };
-            self.scanobject(b);
+            }
             budget -= 1;
         }
         self.work.is_empty()
+    }
+
+    /// Whether no grey object or queued span is left (the write barrier buffer aside).
+    pub fn gc_work_empty(&self) -> bool {
+        self.work.is_empty()
+    }
+
+    /// Go: gcWork's scan statistics (gctrace=2), summed over the heap's life.
+    pub fn scan_stats(&self) -> &ScanStats {
+        &self.work.stats
+    }
+
+    /// The spans queued for scanning, in the order they will be scanned (tests).
+    pub fn queued_spans(&self) -> Vec<usize> {
+        self.work
+            .spanq
+            .queued()
+            .iter()
+            .map(|p| p.span_base())
+            .collect()
+    }
+
+    /// Whether the object at `p` is marked this cycle: its span's inline mark bit with
+    /// Green Tea (until the sweep merges them), else its gcmarkBits bit.
+    pub fn is_marked(&self, p: usize) -> bool {
+        let Some((s, i, _)) = self.find_object(p) else {
+            return false;
+        };
+        // SAFETY: our span.
+        let span = unsafe { &*s };
+        span.gcmark_bits.is_set(i)
+            || (gc_uses_span_inline_mark_bits(span.elemsize)
+                && SpanInlineMarkBits::of(span).is_marked(i))
+    }
+
+    /// The mark mode (see [`MarkMode`]).
+    pub fn mark_mode(&self) -> MarkMode {
+        self.mark_mode
     }
     // ANCHOR_END: gc_drain
 

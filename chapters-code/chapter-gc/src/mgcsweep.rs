@@ -28,6 +28,7 @@ impl Heap {
             self.sweep_specials(s);
             // SAFETY: our span; marking is over, nothing else looks at it.
             let span = unsafe { &mut *s };
+            crate::mgcmark_greenteagc::move_inline_marks(span); // Go: mspan.sweep
             let n = span.sweep();
             freed += n;
             freed_bytes += n * span.elemsize;

@@ -6,6 +6,7 @@
 
 use chapter_allocator::sizeclasses::{size_to_class, MALLOC_HEADER_SIZE};
 use chapter_gc::heap::{Globals, Heap, Ptr};
+use chapter_gc::mgcwork::MarkMode;
 use chapter_gc::types::{bytes_type, node_type, padded_node_type, ptr_array_type, Type};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -346,7 +347,7 @@ fn reachable(m: &Model, h: &Heap) -> BTreeSet<usize> {
     seen
 }
 
-fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+fn run(ops: Vec<Op>, mode: MarkMode) -> Result<(), TestCaseError> {
     let kinds: [&'static Type; 4] = [
         node_type(),
         padded_node_type(600),
@@ -358,6 +359,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         ptrmask: vec![true],
     };
     let mut h = Heap::with_globals(100, globals);
+    h.set_mark_mode(mode);
     let mut m = Model {
         objs: BTreeMap::new(),
         real: BTreeMap::new(),
@@ -491,7 +493,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
     #[test]
-    fn random_mutators_lose_nothing_and_keep_no_garbage(ops in prop::collection::vec(op(), 1..200)) {
-        run(ops)?;
+    fn random_mutators_lose_nothing_and_keep_no_garbage(
+        ops in prop::collection::vec(op(), 1..200),
+        classic in any::<bool>(),
+    ) {
+        run(ops, if classic { MarkMode::Classic } else { MarkMode::GreenTea })?;
     }
 }
