@@ -23,12 +23,16 @@ impl Heap {
         let mut freed_bytes = 0;
         let mut kept = Vec::with_capacity(self.allspans.len());
         for s in std::mem::take(&mut self.allspans) {
+            // SAFETY: our span; marking is over, nothing else looks at it.
+            let span = unsafe { &mut *s };
+            // Green Tea marked small objects in the span's inline bits: merge them into
+            // gcmarkBits first. Go merges after the specials pass, whose markBitsForIndex
+            // reads the inline bits for such spans; merging first gives the specials pass
+            // the same answer from one place.
+            crate::mgcmark_greenteagc::move_inline_marks(span); // Go: mspan.sweep
             // Finalizers, cleanups, weak handles of unmarked objects, while the mark bits
             // still say which objects those are (specials.rs).
             self.sweep_specials(s);
-            // SAFETY: our span; marking is over, nothing else looks at it.
-            let span = unsafe { &mut *s };
-            crate::mgcmark_greenteagc::move_inline_marks(span); // Go: mspan.sweep
             let n = span.sweep();
             freed += n;
             freed_bytes += n * span.elemsize;
