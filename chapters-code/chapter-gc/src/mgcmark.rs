@@ -165,6 +165,7 @@ impl Heap {
         }
         self.work.is_empty()
     }
+    // ANCHOR_END: gc_drain
 
     /// Whether no grey object or queued span is left (the write barrier buffer aside).
     pub fn gc_work_empty(&self) -> bool {
@@ -203,7 +204,6 @@ impl Heap {
     pub fn mark_mode(&self) -> MarkMode {
         self.mark_mode
     }
-    // ANCHOR_END: gc_drain
 
     /// Go: wbBufFlush1. Shade every pointer the barrier recorded.
     pub(crate) fn wb_buf_flush(&mut self) {
