@@ -464,6 +464,7 @@ fn run(ops: Vec<Op>, mode: MarkMode) -> Result<(), TestCaseError> {
                 }
             }
         }
+        // ANCHOR: heap_safety
         // SAFETY: every reachable object is intact.
         for id in reachable(&m, &h) {
             let (o, p) = (&m.objs[&id], m.real[&id]);
@@ -487,6 +488,7 @@ fn run(ops: Vec<Op>, mode: MarkMode) -> Result<(), TestCaseError> {
     h.gc();
     h.gc();
     prop_assert_eq!(h.live_objects(), reachable(&m, &h).len());
+    // ANCHOR_END: heap_safety
     Ok(())
 }
 
