@@ -25,11 +25,11 @@ impl Heap {
         for s in std::mem::take(&mut self.allspans) {
             // SAFETY: our span; marking is over, nothing else looks at it.
             let span = unsafe { &mut *s };
-            // Green Tea marked small objects in the span's inline bits: merge them into
-            // gcmarkBits first. Go merges after the specials pass, whose markBitsForIndex
-            // reads the inline bits for such spans; merging first gives the specials pass
-            // the same answer from one place.
-            crate::mgcmark_greenteagc::move_inline_marks(span); // Go: mspan.sweep
+            // Go: mspan.sweep. Green Tea marked small objects in the span's inline bits:
+            // merge them into gcmarkBits first. Go merges after the specials pass, whose
+            // markBitsForIndex reads the inline bits for such spans; merging first gives the
+            // specials pass the same answer from one place.
+            crate::mgcmark_greenteagc::move_inline_marks(span);
             // Finalizers, cleanups, weak handles of unmarked objects, while the mark bits
             // still say which objects those are (specials.rs).
             self.sweep_specials(s);
