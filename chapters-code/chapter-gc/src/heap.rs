@@ -132,6 +132,10 @@ pub struct Heap {
     pub gctrace: bool,
     pub(crate) trace: GcTrace,
     pub(crate) start: Instant,
+    // gc-conc: the simulated machine's Gs and Ps (proc.rs; `stack` and `wbbuf` above are the
+    // current G's and the current P's), and the lazy sweeper's state (mgcsweep.rs).
+    pub sched: crate::proc::Sched,
+    pub sweep: crate::mgcsweep::SweepState,
 }
 
 impl Heap {
@@ -166,6 +170,8 @@ impl Heap {
             gctrace: false,
             trace: GcTrace::default(),
             start: Instant::now(),
+            sched: crate::proc::Sched::default(),         // gc-conc
+            sweep: crate::mgcsweep::SweepState::default(), // gc-conc
         }
     }
 
@@ -193,8 +199,9 @@ impl Heap {
             self.stats
                 .starts
                 .push((self.controller.heap_live, self.trigger));
-            self.gc_cycle(false);
+            self.gc_triggered(); // gc-conc: concurrent on the simulated machine
         }
+        self.deduct_assist_credit(typ.size); // gc-conc: Go's deductAssistCredit
         let noscan = !typ.pointers();
         // Go: a scan object past 512 bytes gets a header, unless it is large anyway.
         let header = !noscan
@@ -247,7 +254,8 @@ impl Heap {
         if !cur.is_null() && unsafe { (*cur).alloc_count < (*cur).nelems } {
             return cur;
         }
-        let s = match self.partial[spc.0 as usize].pop() {
+        let s = match self.cache_span(spc) {
+            // gc-conc: mcentral.cacheSpan sweeps first
             Some(s) => s,
             None => {
                 let npages = CLASS_TABLE[spc.sizeclass()].npages;
@@ -257,6 +265,8 @@ impl Heap {
                     "out of memory (the allocator's heap is not built under miri)"
                 );
                 self.allspans.push(s);
+                // SAFETY: a fresh span of ours. gc-conc: born swept.
+                unsafe { (*s).sweepgen = self.sweep.sweepgen };
                 s
             }
         };
@@ -267,9 +277,12 @@ impl Heap {
     /// Go: mcache.allocLarge. A span of its own, its type in largeType.
     fn alloc_large(&mut self, typ: &'static Type, noscan: bool) -> (*mut MSpan, usize) {
         let npages = typ.size.div_ceil(PAGE_SIZE);
+        self.deduct_sweep_credit(npages * PAGE_SIZE, npages); // gc-conc
         let s = self.mheap.alloc_span(npages, SpanClass::new(0, noscan));
         assert!(!s.is_null(), "out of memory");
         self.allspans.push(s);
+        // SAFETY: a fresh span of ours. gc-conc: born swept.
+        unsafe { (*s).sweepgen = self.sweep.sweepgen };
         // SAFETY: a fresh span of ours.
         let base = unsafe {
             if !noscan {

@@ -10,6 +10,11 @@
 //! ([`types`]) on chapter-allocator's spans, keeps their pointer maps where Go does
 //! ([`mbitmap`]), and collects with the world stopped: [`mgc`] runs the cycle, [`mgcmark`]
 //! marks from explicit frames and globals, [`mgcsweep`] sweeps.
+//!
+//! The third stage runs the cycle the way Go runs it, with the mutator: [`proc`] is a
+//! seeded, simulated machine of goroutines and Ps on which mark workers are scheduled as
+//! findRunnableGCWorker schedules them, allocation pays with assists ([`mgcassist`]), a
+//! ragged barrier over the per-P write-barrier buffers ends the mark, and the sweep is lazy.
 
 #[cfg(not(loom))]
 pub mod heap;
@@ -20,11 +25,15 @@ pub mod mbitmap;
 pub mod mgc;
 pub mod mgclimit;
 #[cfg(not(loom))]
+pub mod mgcassist;
+#[cfg(not(loom))]
 pub mod mgcmark;
 pub mod mgcpacer;
 #[cfg(not(loom))]
 pub mod mgcsweep;
 pub mod mwbbuf;
+#[cfg(not(loom))]
+pub mod proc;
 pub mod types;
 
 #[cfg(all(test, loom))]
