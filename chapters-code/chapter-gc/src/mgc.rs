@@ -143,8 +143,7 @@ impl Heap {
         let now = self.now();
         let procs = self.sched.allp.len() as i32;
         // Go: atomic.Store(&gcBlackenEnabled, 0), gcWakeAllAssists, the workers stop.
-        self.sched.gc_blacken_enabled = false;
-        self.gc_wake_all_assists();
+        self.gc_stop_workers();
         self.controller.end_cycle(now, procs);
         self.phase = GcPhase::Off;
         self.trace.heap1 = self.controller.heap_live;

@@ -217,6 +217,13 @@ impl Heap {
         self.sweepone_by(Sweeper::Bg)
     }
 
+    /// The span holding `p` is swept for this cycle (its sweepgen is the heap's).
+    pub fn is_swept(&self, p: crate::heap::Ptr) -> bool {
+        let s = self.mheap.span_of(p.0);
+        // SAFETY: span_of returns our spans.
+        !s.is_null() && unsafe { (*s).sweepgen } == self.sweep.sweepgen
+    }
+
     /// Go: isSweepDone.
     pub fn is_sweep_done(&self) -> bool {
         self.sweep.nunswept == 0

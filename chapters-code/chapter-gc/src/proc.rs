@@ -388,12 +388,19 @@ impl Heap {
         assert!(self.sched.on, "start_machine first");
         let mut order: Vec<usize> = (0..self.sched.allp.len()).collect();
         rng.shuffle(&mut order);
+        // A goroutine runs on one P at a time: the ones that ran rejoin the queue after.
+        let mut ran = Vec::new();
         for p in order {
             self.switch_p(p);
             if self.sched.allp[p].run_safe_point_fn {
                 self.mark_done_flush(p);
             }
-            self.schedule(p, mutator);
+            ran.extend(self.schedule(p, mutator));
+        }
+        for g in ran {
+            if self.sched.allgs[g].status == GStatus::Runnable && !self.sched.runq.contains(&g) {
+                self.sched.runq.push_back(g);
+            }
         }
         if self.phase == GcPhase::Mark {
             self.sched.stats.mark_ticks += 1;
@@ -410,12 +417,16 @@ impl Heap {
 
     /// Go: schedule → findRunnable, one step: a GC worker if the controller wants one on
     /// this P; else the next runnable goroutine; else, idle, an idle mark worker or the
-    /// background sweeper.
-    fn schedule(&mut self, p: usize, mutator: &mut dyn FnMut(&mut Heap, usize) -> bool) {
+    /// background sweeper. Returns the goroutine that ran, if one did.
+    fn schedule(
+        &mut self,
+        p: usize,
+        mutator: &mut dyn FnMut(&mut Heap, usize) -> bool,
+    ) -> Option<usize> {
         if self.sched.gc_blacken_enabled {
             if let Some(mode) = self.find_runnable_gc_worker(p) {
                 self.gc_bg_mark_worker(p, mode);
-                return;
+                return None;
             }
         }
         if let Some(g) = self.sched.runq.pop_front() {
@@ -428,10 +439,8 @@ impl Heap {
                     self.pop_frame();
                 }
                 self.sched.allgs[g].status = GStatus::Dead;
-            } else if self.sched.allgs[g].status == GStatus::Runnable {
-                self.sched.runq.push_back(g);
             }
-            return;
+            return Some(g);
         }
         // Go: findRunnable's "We have nothing to do": an idle-priority mark worker.
         if self.sched.gc_blacken_enabled
@@ -444,14 +453,15 @@ impl Heap {
             pp.gc_mark_worker_mode = GcMarkWorkerMode::Idle;
             pp.gc_mark_worker_start_time = now;
             self.gc_bg_mark_worker(p, GcMarkWorkerMode::Idle);
-            return;
+            return None;
         }
         // Go: bgsweep, a goroutine that yields whenever anything else could run.
         if self.bgsweep_step() {
             self.sched.allp[p].time.sweep += TICK_NS;
-            return;
+            return None;
         }
         self.sched.allp[p].time.idle += TICK_NS;
+        None
     }
 
     /// Go: gcController.addIdleMarkWorker.
@@ -651,12 +661,21 @@ impl Heap {
             self.sched.stats.stw_restarts += 1; // startTheWorld; goto top
             return;
         }
+        self.gc_mark_termination();
+    }
+    // ANCHOR_END: gc_mark_done
+
+    /// Mark termination's part on the machine: every worker stops, no barrier is left in
+    /// flight, and the parked assists are readied (Go: gcWakeAllAssists).
+    pub(crate) fn gc_stop_workers(&mut self) {
+        self.sched.gc_blacken_enabled = false;
+        self.sched.mark_done = None;
         for p in 0..self.sched.allp.len() {
+            self.sched.allp[p].run_safe_point_fn = false;
             if self.sched.allp[p].gc_mark_worker_mode != GcMarkWorkerMode::NotWorker {
                 self.mark_worker_stop(p);
             }
         }
-        self.gc_mark_termination();
+        self.gc_wake_all_assists();
     }
-    // ANCHOR_END: gc_mark_done
 }

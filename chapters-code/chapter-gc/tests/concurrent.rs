@@ -1,0 +1,155 @@
+//! The cycle as Go runs it, with the mutator: goroutines on several Ps of the seeded,
+//! simulated machine (proc.rs), mark workers chosen as findRunnableGCWorker chooses them,
+//! assists, the ragged barrier, the lazy sweep — and, under random goroutines and random
+//! schedules, no reachable object lost and no garbage kept (against a shadow model).
+#![cfg(not(miri))] // the allocator's heap maps memory; miri cannot (see heap.rs)
+
+use chapter_gc::heap::{GcPhase, Globals, Heap, Ptr};
+use chapter_gc::mgcpacer::mark_worker_split;
+use chapter_gc::proc::{GStatus, Rng, TICK_NS};
+use chapter_gc::types::{bytes_type, node_type, padded_node_type, Type};
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+const LEFT: usize = 0;
+const RIGHT: usize = 1;
+const VAL: usize = 2;
+
+/// A linked list of `n` nodes hanging off slot 0 of the current frame.
+fn build_list(h: &mut Heap, n: usize) {
+    for v in 0..n {
+        let p = h.alloc(node_type());
+        h.write_scalar(p, VAL, v as u64);
+        let head = h.local(0);
+        h.write_ptr(p, LEFT, head);
+        h.set_local(0, p);
+    }
+}
+
+fn list_len(h: &Heap, mut p: Ptr) -> usize {
+    let mut n = 0;
+    while !p.is_nil() {
+        n += 1;
+        p = h.read_ptr(p, LEFT);
+    }
+    n
+}
+
+/// A goroutine that never allocates: it keeps a frame and rewrites one of its slots (G 0,
+/// which holds the test's list, only reads it).
+fn busy(h: &mut Heap, g: usize) -> bool {
+    if g == 0 {
+        h.local(0);
+        return true;
+    }
+    if h.stack.frames.is_empty() {
+        h.push_frame(1, &[0]);
+    }
+    h.set_local(0, Ptr::NIL);
+    true
+}
+
+/// A heap with GOGC off (no cycle but the ones a test starts), `live` list nodes on G 0's
+/// stack, the machine started with `procs` Ps and `gs` goroutines in all.
+fn machine(procs: usize, gs: usize, live: usize) -> Heap {
+    let mut h = Heap::with_globals(-1, Globals::default());
+    h.push_frame(1, &[0]);
+    build_list(&mut h, live);
+    h.start_machine(procs);
+    for _ in 1..gs {
+        h.new_g();
+    }
+    h
+}
+
+/// Run ticks until the cycle in progress ends; the ticks it took.
+fn run_cycle(
+    h: &mut Heap,
+    rng: &mut Rng,
+    mutator: &mut dyn FnMut(&mut Heap, usize) -> bool,
+) -> u64 {
+    let start = h.sched.stats.ticks;
+    let cycles = h.stats.numgc;
+    while h.stats.numgc == cycles {
+        h.tick(rng, mutator);
+        assert!(h.sched.stats.ticks - start < 1_000_000, "the cycle never ended");
+    }
+    h.sched.stats.ticks - start
+}
+
+// ANCHOR: utilization_test
+#[test]
+fn mark_workers_take_the_25_percent_goal_with_gos_rounding() {
+    // Go's split (startCycle): dedicated workers, and a fractional goal per P that a P meets
+    // to within pollFractionalWorkerExit's 20% slack.
+    let live = if cfg!(debug_assertions) { 6_000 } else { 20_000 };
+    for procs in [1, 2, 3, 4, 6, 8] {
+        let (dedicated, fractional) = mark_worker_split(procs as i32);
+        let mut h = machine(procs, procs, live); // every P always has a goroutine to run
+        let mut rng = Rng::new(procs as u64);
+        h.gc_start();
+        let ticks = run_cycle(&mut h, &mut rng, &mut busy);
+        assert_eq!(list_len(&h, Ptr(h.g_stack(0).frames[0].slots[0])), live);
+        let mark = (h.sched.stats.mark_ticks * TICK_NS as u64) as f64;
+        let ps = &h.sched.allp;
+        let ded: i64 = ps.iter().map(|p| p.time.dedicated).sum();
+        let frac: i64 = ps.iter().map(|p| p.time.fractional).sum();
+        let idle: i64 = ps.iter().map(|p| p.time.idle_mark).sum();
+        assert_eq!(idle, 0, "GOMAXPROCS={procs}: no P was idle");
+        // Dedicated workers hold their Ps for the whole mark (less the barrier's last tick).
+        let ded_share = ded as f64 / (mark * procs as f64);
+        let want = dedicated as f64 / procs as f64;
+        assert!(
+            (ded_share - want).abs() <= 2.0 / h.sched.stats.mark_ticks as f64 + 1e-9,
+            "GOMAXPROCS={procs}: dedicated share {ded_share}, want {want}"
+        );
+        // Each P's fractional time is between the goal and 1.2 × the goal of the mark time.
+        for (i, p) in ps.iter().enumerate() {
+            let share = p.time.fractional as f64 / mark;
+            if fractional == 0.0 {
+                assert_eq!(p.time.fractional, 0);
+            } else {
+                let slack = 2.0 / h.sched.stats.mark_ticks as f64;
+                assert!(
+                    p.time.dedicated > 0
+                        || (share >= fractional - slack && share <= 1.2 * fractional + slack),
+                    "GOMAXPROCS={procs} P{i}: fractional share {share}, goal {fractional}"
+                );
+            }
+        }
+        let total = (ded + frac) as f64 / (mark * procs as f64);
+        println!("GOMAXPROCS={procs}: {ticks} ticks, mark workers {total:.4} of the Ps");
+        assert!(
+            total >= 0.25 - 0.01 && total <= 0.25 + 0.2 * fractional * procs as f64 + 0.01,
+            "GOMAXPROCS={procs}: mark workers took {total} of the P time"
+        );
+    }
+}
+// ANCHOR_END: utilization_test
+
+#[test]
+fn idle_ps_run_idle_mark_workers() {
+    let live = if cfg!(debug_assertions) { 4_000 } else { 10_000 };
+    // Four Ps, one goroutine: one P runs the dedicated worker, one the goroutine, and the
+    // two left idle mark (up to GOMAXPROCS − dedicated idle workers at once).
+    let mut h = machine(4, 1, live);
+    let mut rng = Rng::new(7);
+    h.gc_start();
+    let ticks = run_cycle(&mut h, &mut rng, &mut busy);
+    let ps = &h.sched.allp;
+    let idle: i64 = ps.iter().map(|p| p.time.idle_mark).sum();
+    let mark = (h.sched.stats.mark_ticks * TICK_NS as u64) as i64;
+    assert!(idle > 0, "idle Ps ran idle workers");
+    assert!(
+        (idle - 2 * mark).abs() <= 4 * TICK_NS,
+        "two Ps idle-marked all the mark: {idle} of {mark}"
+    );
+    assert_eq!(h.controller.idle_mark_time, idle, "markWorkerStop charged the pacer");
+    // Without idle workers the same mark takes about three times as long.
+    let mut h2 = machine(4, 1, live);
+    h2.sched.idle_workers = false;
+    let mut rng = Rng::new(7);
+    h2.gc_start();
+    let ticks2 = run_cycle(&mut h2, &mut rng, &mut busy);
+    assert!(ticks2 > 2 * ticks, "{ticks2} ticks alone vs {ticks} with idle workers");
+}
