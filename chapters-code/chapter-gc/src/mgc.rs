@@ -84,6 +84,8 @@ impl Heap {
             ..Default::default()
         };
         self.bytes_marked = 0;
+        // Go keeps mappedReady and heapFree current; here they are read when a goal is.
+        self.update_mem_stats();
         self.controller.start_cycle(t_sweep_term, procs);
         // Go: gcResetMarkState, then the root jobs (gcPrepareMarkRoots): the data and bss
         // segments, and one per goroutine stack.
@@ -173,7 +175,7 @@ impl Heap {
     /// What the memory-limit goal reads (Go: mappedReady, heapFree), from the allocator's
     /// counters: mapped and not released, and of that the free pages. Go's mappedReady
     /// also counts the runtime's other mappings; here only the heap's.
-    fn update_mem_stats(&mut self) {
+    pub(crate) fn update_mem_stats(&mut self) {
         use std::sync::atomic::Ordering::Relaxed;
         let st = &self.mheap.stats;
         let (sys, inuse, released) = (

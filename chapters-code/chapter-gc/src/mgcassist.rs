@@ -44,6 +44,10 @@ impl Heap {
                 self.sched.allgs[g].gc_assist_bytes = 0; // Go: gcAssistAlloc1's early out
                 return;
             }
+            // Go revises the assist ratio whenever heapLive moves (gcController.update);
+            // here, when an assist reads it.
+            self.update_mem_stats();
+            self.controller.revise();
             let work_per_byte = self.controller.assist_work_per_byte;
             let bytes_per_work = self.controller.assist_bytes_per_work;
             let mut debt_bytes = -self.sched.allgs[g].gc_assist_bytes;
@@ -170,5 +174,72 @@ impl Heap {
         if !self.sched.runq.contains(&g) {
             self.sched.runq.push_back(g);
         }
+    }
+}
+
+#[cfg(all(test, not(miri)))] // the heap maps memory; miri cannot
+mod tests {
+    use crate::heap::Heap;
+    use crate::proc::GStatus;
+
+    #[test]
+    fn background_credit_pays_parked_assists_in_queue_order_then_banks_the_rest() {
+        let mut h = Heap::new();
+        h.start_machine(2);
+        let (a, b) = (h.new_g(), h.new_g());
+        h.gc_start();
+        // One unit of scan work per byte, both ways, to read the arithmetic plainly.
+        h.controller.assist_bytes_per_work = 1.0;
+        h.controller.assist_work_per_byte = 1.0;
+        h.sched.allgs[a].gc_assist_bytes = -1000;
+        h.sched.allgs[b].gc_assist_bytes = -5000;
+        assert!(h.gc_park_assist(a) && h.gc_park_assist(b));
+        assert_eq!(h.sched.allgs[b].status, GStatus::Waiting);
+        h.sched.runq.clear();
+        // 3000 pays a's 1000 (a is readied) and 2000 of b's 5000 (b waits on).
+        h.gc_flush_bg_credit(3000);
+        assert_eq!(h.sched.allgs[a].status, GStatus::Runnable);
+        assert_eq!(h.sched.allgs[a].gc_assist_bytes, 0);
+        assert_eq!(h.sched.allgs[b].status, GStatus::Waiting);
+        assert_eq!(h.sched.allgs[b].gc_assist_bytes, -3000);
+        assert_eq!(h.sched.bg_scan_credit, 0);
+        assert_eq!(Vec::from(h.sched.runq.clone()), vec![a]);
+        // 4000 pays b's 3000; 1000 is left as credit, and a new assist takes it instead of
+        // parking.
+        h.gc_flush_bg_credit(4000);
+        assert_eq!(h.sched.allgs[b].status, GStatus::Runnable);
+        assert_eq!(h.sched.bg_scan_credit, 1000);
+        assert!(h.sched.assist_queue.is_empty());
+        h.sched.allgs[a].gc_assist_bytes = -10;
+        assert!(!h.gc_park_assist(a), "credit is there: steal it, do not park");
+        // With nobody queued, all the work is banked.
+        h.gc_flush_bg_credit(500);
+        assert_eq!(h.sched.bg_scan_credit, 1500);
+        h.gc_finish();
+    }
+
+    #[test]
+    fn an_assist_steals_credit_before_it_scans() {
+        let mut h = Heap::new();
+        h.start_machine(1);
+        h.gc_start();
+        h.controller.assist_bytes_per_work = 1.0;
+        h.controller.assist_work_per_byte = 1.0;
+        h.sched.bg_scan_credit = 1 << 20; // more than an assist's gcOverAssistWork
+        let g = h.sched.cur_g;
+        h.sched.allgs[g].gc_assist_bytes = -100;
+        // The ratios are revised from the heap first; read what the assist will use.
+        h.update_mem_stats();
+        h.controller.revise();
+        let bytes_per_work = h.controller.assist_bytes_per_work;
+        h.gc_assist_alloc(g);
+        let over = super::GC_OVER_ASSIST_WORK;
+        assert_eq!(h.sched.bg_scan_credit, (1 << 20) - over, "took gcOverAssistWork");
+        assert_eq!(h.sched.stats.assists, 0, "and scanned nothing");
+        assert_eq!(
+            h.sched.allgs[g].gc_assist_bytes,
+            -100 + (bytes_per_work * over as f64) as i64
+        );
+        h.gc_finish();
     }
 }

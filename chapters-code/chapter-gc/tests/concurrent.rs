@@ -153,3 +153,123 @@ fn idle_ps_run_idle_mark_workers() {
     let ticks2 = run_cycle(&mut h2, &mut rng, &mut busy);
     assert!(ticks2 > 2 * ticks, "{ticks2} ticks alone vs {ticks} with idle workers");
 }
+
+// ---- assists ----
+
+/// GOGC=100, `live` list nodes on G 0's stack, the machine with `procs` Ps.
+fn paced_machine(procs: usize, live: usize) -> Heap {
+    let mut h = Heap::new();
+    h.push_frame(1, &[0]);
+    build_list(&mut h, live);
+    h.gc();
+    h.start_machine(procs);
+    h
+}
+
+/// G 0 allocates a KiB of garbage every step (and keeps its list).
+fn allocator(h: &mut Heap, g: usize) -> bool {
+    if g == 0 {
+        h.alloc(bytes_type(1024));
+    }
+    true
+}
+
+/// G 0 allocates 64 KiB of garbage every step: one allocation's debt can be more scan
+/// work than the heap has left.
+fn big_allocator(h: &mut Heap, g: usize) -> bool {
+    if g == 0 {
+        h.alloc(bytes_type(64 << 10));
+    }
+    true
+}
+
+/// Run `cycles` cycles; for each, the goal when it started and the most heapLive reached
+/// while it marked.
+fn run_paced(
+    h: &mut Heap,
+    rng: &mut Rng,
+    cycles: u32,
+    mutator: fn(&mut Heap, usize) -> bool,
+) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let end = h.stats.numgc + cycles;
+    let mut was = h.phase();
+    while h.stats.numgc < end {
+        h.tick(rng, &mut { mutator });
+        assert!(h.sched.stats.ticks < 2_000_000, "no progress");
+        let now = h.phase();
+        if now == GcPhase::Mark {
+            if was == GcPhase::Off {
+                out.push((h.controller.heap_goal(), 0));
+            }
+            let last = out.last_mut().unwrap();
+            last.1 = last.1.max(h.controller.heap_live);
+        }
+        was = now;
+    }
+    out
+}
+
+// ANCHOR: assist_test
+#[test]
+fn a_fast_allocator_with_no_workers_pays_with_assists() {
+    let live = if cfg!(debug_assertions) { 20_000 } else { 50_000 };
+    let mut h = paced_machine(1, live);
+    h.sched.bg_workers = false;
+    h.sched.idle_workers = false;
+    let mut rng = Rng::new(1);
+    let cycles = run_paced(&mut h, &mut rng, 3, allocator);
+    assert_eq!(cycles.len(), 3);
+    for (goal, max_live) in cycles {
+        // revise's hard goal: (1 + GOGC/100) × the goal.
+        println!("goal {goal}, heapLive at most {max_live}");
+        assert!(max_live <= 2 * goal, "heapLive {max_live} passed the hard goal of {goal}");
+    }
+    let t: i64 = h.sched.allp.iter().map(|p| p.time.dedicated + p.time.fractional).sum();
+    assert_eq!(t, 0, "no background worker ran");
+    assert!(h.sched.stats.assists > 0 && h.sched.stats.assist_work > 0);
+    assert!(h.controller.assist_time > 0, "the pacer was told");
+    assert_eq!(list_len(&h, Ptr(h.g_stack(0).frames[0].slots[0])), live);
+}
+// ANCHOR_END: assist_test
+
+#[test]
+fn background_credit_is_stolen_and_assists_do_less() {
+    let live = if cfg!(debug_assertions) { 20_000 } else { 50_000 };
+    let mut work = Vec::new();
+    for workers in [false, true] {
+        let mut h = paced_machine(1, live);
+        h.sched.bg_workers = workers;
+        h.sched.idle_workers = false;
+        let mut rng = Rng::new(2);
+        run_paced(&mut h, &mut rng, 3, allocator);
+        let s = &h.sched.stats;
+        println!(
+            "workers {workers}: {} assists, {} work, {} steals of {}",
+            s.assists, s.assist_work, s.steals, s.stolen
+        );
+        assert_eq!(s.steals > 0, workers, "credit exists only when workers earn it");
+        work.push(s.assist_work + s.stolen);
+        if workers {
+            assert!(s.assist_work < work[0], "stealing replaced scanning");
+        }
+    }
+}
+
+#[test]
+fn parked_assists_are_woken() {
+    let live = if cfg!(debug_assertions) { 5_000 } else { 20_000 };
+    let (mut parks, mut wakes) = (0, 0);
+    for seed in 0..8 {
+        let mut h = paced_machine(2, live);
+        let mut rng = Rng::new(seed);
+        run_paced(&mut h, &mut rng, 2, big_allocator);
+        // Every cycle ended with nobody left waiting, and G 0 kept allocating.
+        assert!(h.sched.assist_queue.is_empty());
+        assert_eq!(h.sched.allgs[0].status, GStatus::Runnable);
+        parks += h.sched.stats.parks;
+        wakes += h.sched.stats.wakes;
+    }
+    println!("{parks} parks, {wakes} woken by credit");
+    assert!(parks > 0, "some assist found neither work nor credit and parked");
+}
