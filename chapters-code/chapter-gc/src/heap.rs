@@ -190,6 +190,9 @@ impl Heap {
     /// up to 512 bytes, an 8-byte malloc header for bigger ones, and the span's largeType past
     /// 32 KiB. May start a GC cycle first, when heapLive has crossed the trigger.
     pub fn alloc(&mut self, typ: &'static Type) -> Ptr {
+        // gc-conc: Go's deductAssistCredit comes first, so the allocation that starts a
+        // cycle does not assist in it.
+        self.deduct_assist_credit(typ.size);
         // Go tests the trigger at the end of mallocgc, with the new object safe in mallocgc's
         // own frame; here nothing would root it, so the test comes first.
         if self.phase == GcPhase::Off
@@ -201,7 +204,6 @@ impl Heap {
                 .push((self.controller.heap_live, self.trigger));
             self.gc_triggered(); // gc-conc: concurrent on the simulated machine
         }
-        self.deduct_assist_credit(typ.size); // gc-conc: Go's deductAssistCredit
         let noscan = !typ.pointers();
         // Go: a scan object past 512 bytes gets a header, unless it is large anyway.
         let header = !noscan

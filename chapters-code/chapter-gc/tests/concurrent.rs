@@ -273,3 +273,161 @@ fn parked_assists_are_woken() {
     println!("{parks} parks, {wakes} woken by credit");
     assert!(parks > 0, "some assist found neither work nor credit and parked");
 }
+
+// ---- the ragged barrier ----
+
+#[test]
+fn an_object_hidden_in_another_ps_write_barrier_buffer_survives_the_barrier() {
+    // Global 0 → a chain of 200 nodes → a → b → c. As each cycle starts, G 1 moves b from
+    // a.left to its stack; once its stack is scanned (a root job, done first), a only after
+    // the chain, b's only trace is the deletion barrier's record in the buffer of the P it
+    // ran on. The other P marks (an idle worker) and flushes only its own buffer: the ragged
+    // barrier must shade b. Between cycles G 1 puts b back.
+    let mut flushed_rounds = 0;
+    for seed in 0..if cfg!(debug_assertions) { 16 } else { 64 } {
+        let globals = Globals {
+            words: vec![0],
+            ptrmask: vec![true],
+        };
+        let mut h = Heap::with_globals(-1, globals);
+        let a = h.alloc(node_type());
+        let b = h.alloc(node_type());
+        h.write_ptr(a, LEFT, b);
+        let c = h.alloc(node_type());
+        h.write_scalar(c, VAL, 42);
+        h.write_ptr(b, RIGHT, c);
+        h.set_global(0, a);
+        for _ in 0..200 {
+            let x = h.alloc(node_type());
+            h.write_ptr(x, RIGHT, h.global(0));
+            h.set_global(0, x);
+        }
+        h.start_machine(2);
+        h.sched.bg_workers = seed % 2 == 0; // half the runs: only the idle worker marks
+        let mover = h.new_g();
+        let mut rng = Rng::new(seed);
+        // `a` stays reachable through the chain, which nothing changes: a Rust local may
+        // name it.
+        let mut mutator = |h: &mut Heap, g: usize| {
+            if g != mover {
+                return false; // G 0 exits
+            }
+            if h.stack.frames.is_empty() {
+                h.push_frame(1, &[0]);
+            }
+            if h.phase() == GcPhase::Mark && h.local(0).is_nil() && !h.read_ptr(a, LEFT).is_nil() {
+                let b = h.read_ptr(a, LEFT);
+                h.set_local(0, b); // no barrier on the stack
+                h.write_ptr(a, LEFT, Ptr::NIL); // the deletion barrier records b
+            } else if h.phase() == GcPhase::Off && !h.local(0).is_nil() {
+                let b = h.local(0);
+                h.write_ptr(a, LEFT, b);
+                h.set_local(0, Ptr::NIL);
+            }
+            true
+        };
+        while h.stats.numgc < 8 {
+            if h.phase() == GcPhase::Off && h.sched.stats.ticks % 8 == 0 {
+                h.gc_start();
+            }
+            h.tick(&mut rng, &mut mutator);
+            let on_stack = h.g_stack(mover).frames.first().map_or(0, |f| f.slots[0]);
+            let b = if on_stack == 0 { h.read_ptr(a, LEFT) } else { Ptr(on_stack) };
+            assert!(h.find_object(b.0).is_some(), "seed {seed}: b was freed");
+            let c = h.read_ptr(b, RIGHT);
+            assert_eq!(h.read_scalar(c, VAL), 42, "seed {seed}: c was freed");
+        }
+        flushed_rounds += h.sched.stats.barrier_flushed + h.sched.stats.stw_restarts;
+        assert!(h.sched.stats.barriers >= 8, "every cycle ended through the barrier");
+    }
+    println!("{flushed_rounds} barrier rounds found flushed work");
+    assert!(flushed_rounds > 0, "some barrier round shaded what a buffer held");
+}
+
+// ---- the lazy sweep ----
+
+/// Live list of `live` nodes on the current frame, then garbage of several sizes.
+fn live_and_garbage(h: &mut Heap, live: usize) {
+    h.push_frame(1, &[0]);
+    build_list(h, live);
+    for i in 0..20_000 {
+        let p = h.alloc(node_type());
+        h.write_scalar(p, VAL, i);
+    }
+    for _ in 0..300 {
+        h.alloc(padded_node_type(600));
+    }
+    for _ in 0..4 {
+        h.alloc(padded_node_type(40_000));
+    }
+}
+
+// ANCHOR: lazy_sweep_test
+#[test]
+fn the_lazy_sweep_frees_what_the_stop_the_world_sweep_frees_on_demand() {
+    let mut lazy = Heap::new();
+    lazy.sweep.lazy = true;
+    let mut stw = Heap::new();
+    for h in [&mut lazy, &mut stw] {
+        live_and_garbage(h, 3000);
+        h.gc_start();
+        h.gc_mark_some(usize::MAX);
+        h.gc_finish();
+    }
+    let freed = stw.stats.last_freed;
+    assert_eq!(freed, 20_304);
+    // Mark termination swept nothing: every span waits, the dead objects still count.
+    assert!(!lazy.is_sweep_done());
+    assert_eq!(lazy.stats.last_freed, 0);
+    assert_eq!(lazy.live_objects(), 3000 + 20_304);
+    // Allocation sweeps what it takes (cacheSpan), and never hands out an unswept span.
+    for _ in 0..200 {
+        let p = lazy.alloc(node_type());
+        assert!(lazy.is_swept(p), "{p:?} came from an unswept span");
+        assert_eq!(lazy.read_scalar(p, VAL), 0, "a swept slot is zeroed");
+        stw.alloc(node_type());
+    }
+    assert!(lazy.sweep.by_cache_span > 0);
+    assert!(!lazy.is_sweep_done(), "only what allocation needed");
+    while lazy.sweepone().is_some() {}
+    assert_eq!(lazy.stats.last_freed, freed, "the same objects, freed lazily");
+    assert_eq!(lazy.live_objects(), stw.live_objects());
+    assert_eq!(lazy.heap_inuse(), stw.heap_inuse(), "the same spans went back");
+}
+// ANCHOR_END: lazy_sweep_test
+
+#[test]
+fn on_the_machine_sweeping_is_paced_done_on_idle_ps_and_finished_before_marking() {
+    let live = if cfg!(debug_assertions) { 5_000 } else { 20_000 };
+    let mut h = paced_machine(2, live);
+    let mut rng = Rng::new(3);
+    let mut mutator = |h: &mut Heap, g: usize| {
+        if g == 0 {
+            let p = h.alloc(bytes_type(1024));
+            assert!(h.is_swept(p), "an unswept span was handed out");
+            let q = h.alloc(node_type());
+            assert!(h.is_swept(q), "an unswept span was handed out");
+        }
+        true
+    };
+    let mut was = h.phase();
+    while h.stats.numgc < 6 {
+        h.tick(&mut rng, &mut mutator);
+        let now = h.phase();
+        if was == GcPhase::Off && now == GcPhase::Mark {
+            assert!(h.is_sweep_done(), "sweep termination finished the sweep");
+        }
+        if was == GcPhase::Mark && now == GcPhase::Off {
+            assert!(!h.is_sweep_done(), "mark termination only moved sweepgen");
+        }
+        was = now;
+    }
+    let sw = &h.sweep;
+    println!(
+        "swept by cacheSpan {}, by credit {}, by bgsweep {}, at sweep termination {}",
+        sw.by_cache_span, sw.by_credit, sw.by_bgsweep, sw.by_finish
+    );
+    assert!(sw.by_credit > 0, "deductSweepCredit swept ahead of allocation");
+    assert!(sw.by_bgsweep > 0, "the idle P ran the background sweeper");
+    assert_eq!(list_len(&h, Ptr(h.g_stack(0).frames[0].slots[0])), live);
+}
