@@ -170,7 +170,7 @@ impl Heap {
             gctrace: false,
             trace: GcTrace::default(),
             start: Instant::now(),
-            sched: crate::proc::Sched::default(),         // gc-conc
+            sched: crate::proc::Sched::default(), // gc-conc
             sweep: crate::mgcsweep::SweepState::default(), // gc-conc
         }
     }

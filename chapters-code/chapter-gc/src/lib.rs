@@ -23,9 +23,9 @@ pub mod mbarrier;
 pub mod mbitmap;
 #[cfg(not(loom))]
 pub mod mgc;
-pub mod mgclimit;
 #[cfg(not(loom))]
 pub mod mgcassist;
+pub mod mgclimit;
 #[cfg(not(loom))]
 pub mod mgcmark;
 pub mod mgcpacer;

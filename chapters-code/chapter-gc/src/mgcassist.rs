@@ -211,7 +211,10 @@ mod tests {
         assert_eq!(h.sched.bg_scan_credit, 1000);
         assert!(h.sched.assist_queue.is_empty());
         h.sched.allgs[a].gc_assist_bytes = -10;
-        assert!(!h.gc_park_assist(a), "credit is there: steal it, do not park");
+        assert!(
+            !h.gc_park_assist(a),
+            "credit is there: steal it, do not park"
+        );
         // With nobody queued, all the work is banked.
         h.gc_flush_bg_credit(500);
         assert_eq!(h.sched.bg_scan_credit, 1500);
@@ -234,7 +237,11 @@ mod tests {
         let bytes_per_work = h.controller.assist_bytes_per_work;
         h.gc_assist_alloc(g);
         let over = super::GC_OVER_ASSIST_WORK;
-        assert_eq!(h.sched.bg_scan_credit, (1 << 20) - over, "took gcOverAssistWork");
+        assert_eq!(
+            h.sched.bg_scan_credit,
+            (1 << 20) - over,
+            "took gcOverAssistWork"
+        );
         assert_eq!(h.sched.stats.assists, 0, "and scanned nothing");
         assert_eq!(
             h.sched.allgs[g].gc_assist_bytes,

@@ -174,7 +174,8 @@ impl Heap {
             return;
         }
         let heap_live_basis = self.controller.heap_live;
-        let heap_distance = (trigger as i64 - heap_live_basis as i64 - (1 << 20)).max(PAGE_SIZE as i64);
+        let heap_distance =
+            (trigger as i64 - heap_live_basis as i64 - (1 << 20)).max(PAGE_SIZE as i64);
         let pages_in_use: u64 = self
             .allspans
             .iter()

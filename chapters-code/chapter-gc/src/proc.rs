@@ -41,7 +41,8 @@ use std::collections::VecDeque;
 
 /// Simulated nanoseconds a P spends on one step (the machine's quantum).
 pub const TICK_NS: i64 = 10_000;
-/// Grey objects (or root jobs) a mark worker scans in one step.
+/// Grey objects (or root jobs) a mark worker scans in one step, unless a test sets
+/// [`Sched::worker_budget`].
 pub const WORKER_BUDGET: usize = 8;
 
 /// Go: _Grunnable, _Gwaiting (here only in an assist's park), _Gdead.
@@ -184,6 +185,8 @@ pub struct Sched {
     /// Test knobs: no dedicated/fractional workers (the pool is empty); no idle workers.
     pub bg_workers: bool,
     pub idle_workers: bool,
+    /// Objects a worker scans per step ([`WORKER_BUDGET`]; less: longer marks).
+    pub worker_budget: usize,
     pub stats: SchedStats,
 }
 
@@ -207,6 +210,7 @@ impl Default for Sched {
             mark_done: None,
             bg_workers: true,
             idle_workers: true,
+            worker_budget: WORKER_BUDGET,
             stats: SchedStats::default(),
         }
     }
@@ -407,9 +411,7 @@ impl Heap {
         }
         self.sched.stats.ticks += 1;
         self.sched.now += TICK_NS;
-        if self.sched.mark_done.is_some()
-            && self.sched.allp.iter().all(|p| !p.run_safe_point_fn)
-        {
+        if self.sched.mark_done.is_some() && self.sched.allp.iter().all(|p| !p.run_safe_point_fn) {
             self.gc_mark_done_barrier_complete();
         }
     }
@@ -554,14 +556,14 @@ impl Heap {
     }
 
     // ANCHOR: gc_bg_mark_worker
-    /// Go: gcBgMarkWorker, one step: gcDrain for [`WORKER_BUDGET`] units, root jobs first,
+    /// Go: gcBgMarkWorker, one step: gcDrain for `worker_budget` units, root jobs first,
     /// then grey objects, flushing this P's write-barrier buffer when the queue runs dry;
     /// the scan work becomes background credit every gcCreditSlack units. A worker that
     /// finds no work left stops, and, the mark looking complete, calls gcMarkDone. An idle
     /// worker gives the P back after every step (it would stop at the first runnable G).
     fn gc_bg_mark_worker(&mut self, p: usize, mode: GcMarkWorkerMode) {
         let before = self.scan_work_done();
-        let mut budget = WORKER_BUDGET;
+        let mut budget = self.sched.worker_budget;
         while budget > 0 && self.markroot_next_job() {
             budget -= 1;
         }

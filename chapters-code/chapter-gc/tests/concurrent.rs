@@ -72,7 +72,10 @@ fn run_cycle(
     let cycles = h.stats.numgc;
     while h.stats.numgc == cycles {
         h.tick(rng, mutator);
-        assert!(h.sched.stats.ticks - start < 1_000_000, "the cycle never ended");
+        assert!(
+            h.sched.stats.ticks - start < 1_000_000,
+            "the cycle never ended"
+        );
     }
     h.sched.stats.ticks - start
 }
@@ -82,7 +85,11 @@ fn run_cycle(
 fn mark_workers_take_the_25_percent_goal_with_gos_rounding() {
     // Go's split (startCycle): dedicated workers, and a fractional goal per P that a P meets
     // to within pollFractionalWorkerExit's 20% slack.
-    let live = if cfg!(debug_assertions) { 6_000 } else { 20_000 };
+    let live = if cfg!(debug_assertions) {
+        6_000
+    } else {
+        20_000
+    };
     for procs in [1, 2, 3, 4, 6, 8] {
         let (dedicated, fractional) = mark_worker_split(procs as i32);
         let mut h = machine(procs, procs, live); // every P always has a goroutine to run
@@ -129,7 +136,11 @@ fn mark_workers_take_the_25_percent_goal_with_gos_rounding() {
 
 #[test]
 fn idle_ps_run_idle_mark_workers() {
-    let live = if cfg!(debug_assertions) { 4_000 } else { 10_000 };
+    let live = if cfg!(debug_assertions) {
+        4_000
+    } else {
+        10_000
+    };
     // Four Ps, one goroutine: one P runs the dedicated worker, one the goroutine, and the
     // two left idle mark (up to GOMAXPROCS − dedicated idle workers at once).
     let mut h = machine(4, 1, live);
@@ -144,14 +155,20 @@ fn idle_ps_run_idle_mark_workers() {
         (idle - 2 * mark).abs() <= 4 * TICK_NS,
         "two Ps idle-marked all the mark: {idle} of {mark}"
     );
-    assert_eq!(h.controller.idle_mark_time, idle, "markWorkerStop charged the pacer");
+    assert_eq!(
+        h.controller.idle_mark_time, idle,
+        "markWorkerStop charged the pacer"
+    );
     // Without idle workers the same mark takes about three times as long.
     let mut h2 = machine(4, 1, live);
     h2.sched.idle_workers = false;
     let mut rng = Rng::new(7);
     h2.gc_start();
     let ticks2 = run_cycle(&mut h2, &mut rng, &mut busy);
-    assert!(ticks2 > 2 * ticks, "{ticks2} ticks alone vs {ticks} with idle workers");
+    assert!(
+        ticks2 > 2 * ticks,
+        "{ticks2} ticks alone vs {ticks} with idle workers"
+    );
 }
 
 // ---- assists ----
@@ -213,7 +230,11 @@ fn run_paced(
 // ANCHOR: assist_test
 #[test]
 fn a_fast_allocator_with_no_workers_pays_with_assists() {
-    let live = if cfg!(debug_assertions) { 20_000 } else { 50_000 };
+    let live = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        50_000
+    };
     let mut h = paced_machine(1, live);
     h.sched.bg_workers = false;
     h.sched.idle_workers = false;
@@ -223,9 +244,17 @@ fn a_fast_allocator_with_no_workers_pays_with_assists() {
     for (goal, max_live) in cycles {
         // revise's hard goal: (1 + GOGC/100) × the goal.
         println!("goal {goal}, heapLive at most {max_live}");
-        assert!(max_live <= 2 * goal, "heapLive {max_live} passed the hard goal of {goal}");
+        assert!(
+            max_live <= 2 * goal,
+            "heapLive {max_live} passed the hard goal of {goal}"
+        );
     }
-    let t: i64 = h.sched.allp.iter().map(|p| p.time.dedicated + p.time.fractional).sum();
+    let t: i64 = h
+        .sched
+        .allp
+        .iter()
+        .map(|p| p.time.dedicated + p.time.fractional)
+        .sum();
     assert_eq!(t, 0, "no background worker ran");
     assert!(h.sched.stats.assists > 0 && h.sched.stats.assist_work > 0);
     assert!(h.controller.assist_time > 0, "the pacer was told");
@@ -235,7 +264,11 @@ fn a_fast_allocator_with_no_workers_pays_with_assists() {
 
 #[test]
 fn background_credit_is_stolen_and_assists_do_less() {
-    let live = if cfg!(debug_assertions) { 20_000 } else { 50_000 };
+    let live = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        50_000
+    };
     let mut work = Vec::new();
     for workers in [false, true] {
         let mut h = paced_machine(1, live);
@@ -248,7 +281,11 @@ fn background_credit_is_stolen_and_assists_do_less() {
             "workers {workers}: {} assists, {} work, {} steals of {}",
             s.assists, s.assist_work, s.steals, s.stolen
         );
-        assert_eq!(s.steals > 0, workers, "credit exists only when workers earn it");
+        assert_eq!(
+            s.steals > 0,
+            workers,
+            "credit exists only when workers earn it"
+        );
         work.push(s.assist_work + s.stolen);
         if workers {
             assert!(s.assist_work < work[0], "stealing replaced scanning");
@@ -258,7 +295,11 @@ fn background_credit_is_stolen_and_assists_do_less() {
 
 #[test]
 fn parked_assists_are_woken() {
-    let live = if cfg!(debug_assertions) { 5_000 } else { 20_000 };
+    let live = if cfg!(debug_assertions) {
+        5_000
+    } else {
+        20_000
+    };
     let (mut parks, mut wakes) = (0, 0);
     for seed in 0..8 {
         let mut h = paced_machine(2, live);
@@ -271,7 +312,10 @@ fn parked_assists_are_woken() {
         wakes += h.sched.stats.wakes;
     }
     println!("{parks} parks, {wakes} woken by credit");
-    assert!(parks > 0, "some assist found neither work nor credit and parked");
+    assert!(
+        parks > 0,
+        "some assist found neither work nor credit and parked"
+    );
 }
 
 // ---- the ragged barrier ----
@@ -327,21 +371,31 @@ fn an_object_hidden_in_another_ps_write_barrier_buffer_survives_the_barrier() {
             true
         };
         while h.stats.numgc < 8 {
-            if h.phase() == GcPhase::Off && h.sched.stats.ticks % 8 == 0 {
+            if h.phase() == GcPhase::Off && h.sched.stats.ticks.is_multiple_of(8) {
                 h.gc_start();
             }
             h.tick(&mut rng, &mut mutator);
             let on_stack = h.g_stack(mover).frames.first().map_or(0, |f| f.slots[0]);
-            let b = if on_stack == 0 { h.read_ptr(a, LEFT) } else { Ptr(on_stack) };
+            let b = if on_stack == 0 {
+                h.read_ptr(a, LEFT)
+            } else {
+                Ptr(on_stack)
+            };
             assert!(h.find_object(b.0).is_some(), "seed {seed}: b was freed");
             let c = h.read_ptr(b, RIGHT);
             assert_eq!(h.read_scalar(c, VAL), 42, "seed {seed}: c was freed");
         }
         flushed_rounds += h.sched.stats.barrier_flushed + h.sched.stats.stw_restarts;
-        assert!(h.sched.stats.barriers >= 8, "every cycle ended through the barrier");
+        assert!(
+            h.sched.stats.barriers >= 8,
+            "every cycle ended through the barrier"
+        );
     }
     println!("{flushed_rounds} barrier rounds found flushed work");
-    assert!(flushed_rounds > 0, "some barrier round shaded what a buffer held");
+    assert!(
+        flushed_rounds > 0,
+        "some barrier round shaded what a buffer held"
+    );
 }
 
 // ---- the lazy sweep ----
@@ -390,15 +444,26 @@ fn the_lazy_sweep_frees_what_the_stop_the_world_sweep_frees_on_demand() {
     assert!(lazy.sweep.by_cache_span > 0);
     assert!(!lazy.is_sweep_done(), "only what allocation needed");
     while lazy.sweepone().is_some() {}
-    assert_eq!(lazy.stats.last_freed, freed, "the same objects, freed lazily");
+    assert_eq!(
+        lazy.stats.last_freed, freed,
+        "the same objects, freed lazily"
+    );
     assert_eq!(lazy.live_objects(), stw.live_objects());
-    assert_eq!(lazy.heap_inuse(), stw.heap_inuse(), "the same spans went back");
+    assert_eq!(
+        lazy.heap_inuse(),
+        stw.heap_inuse(),
+        "the same spans went back"
+    );
 }
 // ANCHOR_END: lazy_sweep_test
 
 #[test]
 fn on_the_machine_sweeping_is_paced_done_on_idle_ps_and_finished_before_marking() {
-    let live = if cfg!(debug_assertions) { 5_000 } else { 20_000 };
+    let live = if cfg!(debug_assertions) {
+        5_000
+    } else {
+        20_000
+    };
     let mut h = paced_machine(2, live);
     let mut rng = Rng::new(3);
     let mut mutator = |h: &mut Heap, g: usize| {
@@ -427,7 +492,251 @@ fn on_the_machine_sweeping_is_paced_done_on_idle_ps_and_finished_before_marking(
         "swept by cacheSpan {}, by credit {}, by bgsweep {}, at sweep termination {}",
         sw.by_cache_span, sw.by_credit, sw.by_bgsweep, sw.by_finish
     );
-    assert!(sw.by_credit > 0, "deductSweepCredit swept ahead of allocation");
+    assert!(
+        sw.by_credit > 0,
+        "deductSweepCredit swept ahead of allocation"
+    );
     assert!(sw.by_bgsweep > 0, "the idle P ran the background sweeper");
     assert_eq!(list_len(&h, Ptr(h.g_stack(0).frames[0].slots[0])), live);
 }
+
+// ---- random goroutines, random schedules, against a shadow model ----
+
+/// Shadow object: left, right (shadow ids), val; noscan objects have only val.
+#[derive(Clone, Debug, Default)]
+struct Shadow {
+    left: Option<usize>,
+    right: Option<usize>,
+    val: u64,
+    scan: bool,
+}
+
+#[derive(Default)]
+struct Model {
+    objs: BTreeMap<usize, Shadow>,
+    real: BTreeMap<usize, Ptr>,
+    by_ptr: BTreeMap<Ptr, usize>,
+    next: usize,
+}
+
+/// The shadow ids reachable from the given goroutines' stacks and global 0.
+fn reachable(m: &Model, h: &Heap, gs: &[usize]) -> BTreeSet<usize> {
+    let mut roots = vec![];
+    for &g in gs {
+        for f in &h.g_stack(g).frames {
+            for (i, &s) in f.slots.iter().enumerate() {
+                if f.ptrmask[i] && s != 0 {
+                    roots.push(m.by_ptr[&Ptr(s)]);
+                }
+            }
+        }
+    }
+    if !h.global(0).is_nil() {
+        roots.push(m.by_ptr[&h.global(0)]);
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(id) = roots.pop() {
+        if seen.insert(id) {
+            let o = &m.objs[&id];
+            roots.extend(o.left.iter().chain(o.right.iter()));
+        }
+    }
+    seen
+}
+
+const KINDS: usize = 4;
+fn kind(k: usize) -> &'static Type {
+    [
+        node_type(),
+        padded_node_type(600),
+        padded_node_type(33_000),
+        bytes_type(24),
+    ][k]
+}
+
+/// One random operation of goroutine `g` on objects it can reach (its own stack and the
+/// global): what a Go program could do with the pointers it holds.
+fn random_op(h: &mut Heap, m: &mut Model, rng: &mut Rng, g: usize, all: &[usize]) {
+    let mine = reachable(m, h, &[g]);
+    let mine: Vec<usize> = mine.into_iter().collect();
+    let pick = |rng: &mut Rng| (!mine.is_empty()).then(|| mine[rng.below(mine.len())]);
+    if h.stack.frames.is_empty() {
+        h.push_frame(3, &[0, 1]);
+    }
+    match rng.below(23) {
+        0..=5 => {
+            let k = rng.below(KINDS);
+            let live = reachable(m, h, all);
+            let p = h.alloc(kind(k));
+            let id = m.next;
+            m.next += 1;
+            m.objs.insert(
+                id,
+                Shadow {
+                    scan: k != 3,
+                    ..Default::default()
+                },
+            );
+            if let Some(old) = m.by_ptr.insert(p, id) {
+                assert!(!live.contains(&old), "reused a reachable object's memory");
+                m.objs.remove(&old);
+            }
+            m.real.insert(id, p);
+            h.set_local(0, p);
+        }
+        6..=10 => {
+            if let (Some(a), Some(b)) = (pick(rng), pick(rng)) {
+                if m.objs[&a].scan {
+                    let left = rng.below(2) == 0;
+                    h.write_ptr(m.real[&a], if left { LEFT } else { RIGHT }, m.real[&b]);
+                    let o = m.objs.get_mut(&a).unwrap();
+                    *if left { &mut o.left } else { &mut o.right } = Some(b);
+                }
+            }
+        }
+        11..=12 => {
+            if let Some(a) = pick(rng) {
+                if m.objs[&a].scan {
+                    let left = rng.below(2) == 0;
+                    h.write_ptr(m.real[&a], if left { LEFT } else { RIGHT }, Ptr::NIL);
+                    let o = m.objs.get_mut(&a).unwrap();
+                    *if left { &mut o.left } else { &mut o.right } = None;
+                }
+            }
+        }
+        13 => {
+            if let Some(a) = pick(rng) {
+                let v = rng.next_u64();
+                let field = if m.objs[&a].scan { VAL } else { 0 };
+                h.write_scalar(m.real[&a], field, v);
+                m.objs.get_mut(&a).unwrap().val = v;
+            }
+        }
+        14 => {
+            if h.stack.frames.len() < 6 {
+                let keep = h.local(0);
+                h.push_frame(3, &[0, 1]);
+                h.set_local(0, keep);
+            }
+        }
+        15 => {
+            if h.stack.frames.len() > 1 {
+                h.pop_frame();
+            }
+        }
+        16..=17 => {
+            let v = pick(rng).map_or(Ptr::NIL, |a| m.real[&a]);
+            h.set_local(1, v); // a stack write: no barrier
+        }
+        18 => {
+            // Publish to, or take from, the global: how goroutines share objects.
+            let v = pick(rng).map_or(Ptr::NIL, |a| m.real[&a]);
+            h.set_global(0, v);
+        }
+        19..=21 => {
+            // The lost-object race's mutator half: load a.left onto the stack (no barrier)
+            // and delete it from the heap (the deletion barrier's record is all that is left
+            // if the stack was scanned and a was not).
+            if let Some(a) = pick(rng) {
+                if let Some(x) = m.objs[&a].left {
+                    h.set_local(1, m.real[&x]);
+                    h.write_ptr(m.real[&a], LEFT, Ptr::NIL);
+                    m.objs.get_mut(&a).unwrap().left = None;
+                }
+            }
+        }
+        _ => {
+            if h.phase() == GcPhase::Off {
+                h.gc_start(); // a cycle that runs concurrently with everyone
+            }
+        }
+    }
+}
+
+fn run_machine(seed: u64, procs: usize, ngs: usize, ticks: usize) -> Result<(), TestCaseError> {
+    let globals = Globals {
+        words: vec![0],
+        ptrmask: vec![true],
+    };
+    // GOGC=1: a 40 KiB heap minimum, so that allocation triggers cycles too.
+    let mut h = Heap::with_globals(1, globals);
+    h.start_machine(procs);
+    h.sched.worker_budget = 1 + seed as usize % 3; // long marks: many interleavings
+    let mut all = vec![0];
+    for _ in 1..ngs {
+        all.push(h.new_g());
+    }
+    let mut m = Model::default();
+    let mut sched_rng = Rng::new(seed);
+    let mut op_rng = Rng::new(seed ^ 0x5eed);
+    let mut was = h.phase();
+    for _ in 0..ticks {
+        h.tick(&mut sched_rng, &mut |h, g| {
+            random_op(h, &mut m, &mut op_rng, g, &all);
+            true
+        });
+        if was == GcPhase::Off && h.phase() == GcPhase::Mark {
+            prop_assert!(h.is_sweep_done(), "marking began before the sweep ended");
+        }
+        was = h.phase();
+        check(&h, &m, &all)?;
+    }
+    if std::env::var("DBG").is_ok() {
+        eprintln!(
+            "procs {procs} gs {ngs} ticks {ticks}: numgc {} objs {} live {} {:?}",
+            h.stats.numgc,
+            m.next,
+            h.live_objects(),
+            h.sched.stats
+        );
+    }
+    // COMPLETENESS: two whole cycles (each finishing its sweep) free everything
+    // unreachable, floating garbage of a cycle in progress included.
+    h.gc();
+    h.gc();
+    check(&h, &m, &all)?;
+    prop_assert_eq!(h.live_objects(), reachable(&m, &h, &all).len());
+    Ok(())
+}
+
+/// SAFETY: every object reachable from any goroutine or the global is intact.
+fn check(h: &Heap, m: &Model, all: &[usize]) -> Result<(), TestCaseError> {
+    {
+        for id in reachable(m, h, all) {
+            let (o, p) = (&m.objs[&id], m.real[&id]);
+            prop_assert!(
+                h.find_object(p.0).is_some(),
+                "reachable object {} was freed",
+                id
+            );
+            if o.scan {
+                let l = h.read_ptr(p, LEFT);
+                let r = h.read_ptr(p, RIGHT);
+                prop_assert_eq!(l, o.left.map_or(Ptr::NIL, |x| m.real[&x]));
+                prop_assert_eq!(r, o.right.map_or(Ptr::NIL, |x| m.real[&x]));
+                prop_assert_eq!(h.read_scalar(p, VAL), o.val);
+            } else {
+                prop_assert_eq!(h.read_scalar(p, 0), o.val);
+            }
+        }
+    }
+    Ok(())
+}
+
+// ANCHOR: concurrent_proptest
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(debug_assertions) { 24 } else { 96 },
+        ..ProptestConfig::default()
+    })]
+    #[test]
+    fn random_goroutines_on_random_schedules_lose_nothing_and_keep_no_garbage(
+        seed in any::<u64>(),
+        procs in 1..=4usize,
+        ngs in 1..=4usize,
+        ticks in 20..150usize,
+    ) {
+        run_machine(seed, procs, ngs, ticks)?;
+    }
+}
+// ANCHOR_END: concurrent_proptest
