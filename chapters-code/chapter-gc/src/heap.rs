@@ -113,6 +113,7 @@ pub struct Heap {
     /// Go: mspan.largeType, for large scan objects, keyed by span base. chapter-allocator's
     /// MSpan has no such field, so the heap keeps it beside the span.
     pub(crate) large_types: HashMap<usize, &'static Type>,
+    /// The current goroutine's stack (gc-conc: proc.rs keeps the other goroutines').
     pub stack: Stack,
     pub globals: Globals,
     pub(crate) phase: GcPhase,
@@ -120,7 +121,7 @@ pub struct Heap {
     pub(crate) work: Vec<usize>,
     /// Go: p.wbBuf. Pointers the barrier recorded, shaded when it fills or at mark
     /// termination (mwbbuf.rs models Go's buffer on the abstract heap; this one holds real
-    /// addresses).
+    /// addresses). The current P's (gc-conc: proc.rs keeps the other Ps').
     pub(crate) wbbuf: Vec<usize>,
     /// Go: gcw.bytesMarked, summed over the cycle.
     pub(crate) bytes_marked: u64,

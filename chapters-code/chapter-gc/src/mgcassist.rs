@@ -118,6 +118,7 @@ impl Heap {
     /// Go: gcFlushBgCredit. A worker's scan work pays the parked assists' debts first, in
     /// queue order (each one fully paid is readied); what is left becomes bgScanCredit.
     pub(crate) fn gc_flush_bg_credit(&mut self, scan_work: i64) {
+        // ANCHOR: solution-gc_flush_bg_credit
         if self.sched.assist_queue.is_empty() {
             self.sched.bg_scan_credit += scan_work;
             return;
@@ -143,6 +144,7 @@ impl Heap {
             self.sched.bg_scan_credit +=
                 (scan_bytes as f64 * self.controller.assist_work_per_byte) as i64;
         }
+        // ANCHOR_END: solution-gc_flush_bg_credit
     }
     // ANCHOR_END: gc_flush_bg_credit
 

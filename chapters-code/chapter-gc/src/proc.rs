@@ -495,6 +495,7 @@ impl Heap {
     /// if this P's fractional time is under fractionalUtilizationGoal of the time since
     /// the mark began; else none (the P runs goroutines).
     fn find_runnable_gc_worker(&mut self, p: usize) -> Option<GcMarkWorkerMode> {
+        // ANCHOR: solution-find_runnable_gc_worker
         match self.sched.allp[p].gc_mark_worker_mode {
             GcMarkWorkerMode::Dedicated => return Some(GcMarkWorkerMode::Dedicated),
             GcMarkWorkerMode::Fractional => {
@@ -530,6 +531,7 @@ impl Heap {
         pp.gc_mark_worker_mode = mode;
         pp.gc_mark_worker_start_time = now;
         Some(mode)
+        // ANCHOR_END: solution-find_runnable_gc_worker
     }
     // ANCHOR_END: find_runnable_gc_worker
 
