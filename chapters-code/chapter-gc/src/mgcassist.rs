@@ -10,6 +10,9 @@
 //! instead of scanning; an assist that finds neither work nor credit parks on the assist
 //! queue until a worker's credit pays its debt, or the mark ends. This is what keeps the heap
 //! under the goal when the mutator allocates faster than the workers mark.
+//!
+//! Assists run on the simulated machine of proc.rs only: the single-goroutine API marks
+//! when its caller says so (gc_mark_some, gc_finish), as the stop-the-world stage did.
 
 use crate::heap::Heap;
 use crate::proc::{GStatus, TICK_NS, WORKER_BUDGET};
