@@ -101,7 +101,8 @@ pub struct GcStats {
 /// The managed heap. Single-threaded: one mutator, and a collector that runs when it calls
 /// [`gc`](Heap::gc), when an allocation crosses the trigger, or step by step between
 /// mutator operations ([`gc_start`](Heap::gc_start), [`gc_mark_some`](Heap::gc_mark_some),
-/// [`gc_finish`](Heap::gc_finish)).
+/// [`gc_finish`](Heap::gc_finish)). gc-conc: on the simulated machine of proc.rs
+/// ([`start_machine`](Heap::start_machine)) many goroutines take turns on several Ps.
 pub struct Heap {
     pub(crate) mheap: &'static MHeap,
     /// Go: mcache.alloc. The span each span class allocates from now (null: none).
