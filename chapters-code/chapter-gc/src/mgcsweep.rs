@@ -8,7 +8,7 @@
 //! pause stays short however big the heap.
 //!
 //! A heap sweeps that way when [`SweepState::lazy`] is on (the simulated machine of proc.rs
-//! turns it on). Otherwise [`Heap::sweep_all`] sweeps every span at mark termination, which
+//! turns it on). Otherwise `Heap::sweep_all` sweeps every span at mark termination, which
 //! is what Go does when the world stays stopped for it (gcSweep with gcForceBlockMode, under
 //! debug.gcstoptheworld=2): there is never an unswept span then.
 //!
