@@ -101,7 +101,8 @@ pub struct GcStats {
 /// The managed heap. Single-threaded: one mutator, and a collector that runs when it calls
 /// [`gc`](Heap::gc), when an allocation crosses the trigger, or step by step between
 /// mutator operations ([`gc_start`](Heap::gc_start), [`gc_mark_some`](Heap::gc_mark_some),
-/// [`gc_finish`](Heap::gc_finish)).
+/// [`gc_finish`](Heap::gc_finish)). gc-conc: on the simulated machine of proc.rs
+/// ([`start_machine`](Heap::start_machine)) many goroutines take turns on several Ps.
 pub struct Heap {
     pub(crate) mheap: &'static MHeap,
     /// Go: mcache.alloc. The span each span class allocates from now (null: none).
@@ -113,6 +114,7 @@ pub struct Heap {
     /// Go: mspan.largeType, for large scan objects, keyed by span base. chapter-allocator's
     /// MSpan has no such field, so the heap keeps it beside the span.
     pub(crate) large_types: HashMap<usize, &'static Type>,
+    /// The current goroutine's stack (gc-conc: proc.rs keeps the other goroutines').
     pub stack: Stack,
     pub globals: Globals,
     pub(crate) phase: GcPhase,
@@ -122,7 +124,7 @@ pub struct Heap {
     pub(crate) mark_mode: crate::mgcwork::MarkMode,
     /// Go: p.wbBuf. Pointers the barrier recorded, shaded when it fills or at mark
     /// termination (mwbbuf.rs models Go's buffer on the abstract heap; this one holds real
-    /// addresses).
+    /// addresses). The current P's (gc-conc: proc.rs keeps the other Ps').
     pub(crate) wbbuf: Vec<usize>,
     /// Go: gcw.bytesMarked, summed over the cycle.
     pub(crate) bytes_marked: u64,
@@ -136,6 +138,10 @@ pub struct Heap {
     pub(crate) start: Instant,
     /// Finalizers, cleanups, weak handles: the span specials and their queues (specials.rs).
     pub(crate) specials: crate::specials::SpecialsState,
+    // gc-conc: the simulated machine's Gs and Ps (proc.rs; `stack` and `wbbuf` above are the
+    // current G's and the current P's), and the lazy sweeper's state (mgcsweep.rs).
+    pub sched: crate::proc::Sched,
+    pub sweep: crate::mgcsweep::SweepState,
 }
 
 impl Heap {
@@ -171,7 +177,9 @@ impl Heap {
             gctrace: false,
             trace: GcTrace::default(),
             start: Instant::now(),
-            specials: Default::default(), // specials.rs
+            specials: Default::default(),                  // specials.rs
+            sched: crate::proc::Sched::default(),          // gc-conc
+            sweep: crate::mgcsweep::SweepState::default(), // gc-conc
         }
     }
 
@@ -200,6 +208,9 @@ impl Heap {
     /// up to 512 bytes, an 8-byte malloc header for bigger ones, and the span's largeType past
     /// 32 KiB. May start a GC cycle first, when heapLive has crossed the trigger.
     pub fn alloc(&mut self, typ: &'static Type) -> Ptr {
+        // gc-conc: Go's deductAssistCredit comes first, so the allocation that starts a
+        // cycle does not assist in it.
+        self.deduct_assist_credit(typ.size);
         // Go tests the trigger at the end of mallocgc, with the new object safe in mallocgc's
         // own frame; here nothing would root it, so the test comes first.
         if self.phase == GcPhase::Off
@@ -209,7 +220,7 @@ impl Heap {
             self.stats
                 .starts
                 .push((self.controller.heap_live, self.trigger));
-            self.gc_cycle(false);
+            self.gc_triggered(); // gc-conc: concurrent on the simulated machine
         }
         let noscan = !typ.pointers();
         // Go: a scan object past 512 bytes gets a header, unless it is large anyway.
@@ -261,7 +272,8 @@ impl Heap {
         if !cur.is_null() && unsafe { (*cur).alloc_count < (*cur).nelems } {
             return cur;
         }
-        let s = match self.partial[spc.0 as usize].pop() {
+        let s = match self.cache_span(spc) {
+            // gc-conc: mcentral.cacheSpan sweeps first
             Some(s) => s,
             None => {
                 let npages = CLASS_TABLE[spc.sizeclass()].npages;
@@ -273,6 +285,8 @@ impl Heap {
                 self.allspans.push(s);
                 // SAFETY: a fresh span of ours. Go: mheap.initSpan → initInlineMarkBits.
                 crate::mgcmark_greenteagc::init_inline_mark_bits(unsafe { &*s });
+                // SAFETY: a fresh span of ours. gc-conc: born swept.
+                unsafe { (*s).sweepgen = self.sweep.sweepgen };
                 s
             }
         };
@@ -283,9 +297,12 @@ impl Heap {
     /// Go: mcache.allocLarge. A span of its own, its type in largeType.
     fn alloc_large(&mut self, typ: &'static Type, noscan: bool) -> (*mut MSpan, usize) {
         let npages = typ.size.div_ceil(PAGE_SIZE);
+        self.deduct_sweep_credit(npages * PAGE_SIZE, npages); // gc-conc
         let s = self.mheap.alloc_span(npages, SpanClass::new(0, noscan));
         assert!(!s.is_null(), "out of memory");
         self.allspans.push(s);
+        // SAFETY: a fresh span of ours. gc-conc: born swept.
+        unsafe { (*s).sweepgen = self.sweep.sweepgen };
         // SAFETY: a fresh span of ours.
         let base = unsafe {
             if !noscan {

@@ -13,6 +13,11 @@
 //!
 //! On that heap, [`specials`] are the per-object records the collector consults:
 //! finalizers ([`mfinal`]), cleanups ([`mcleanup`]) and weak pointers ([`weak`]).
+//!
+//! The third stage runs the cycle the way Go runs it, with the mutator: [`proc`] is a
+//! seeded, simulated machine of goroutines and Ps on which mark workers are scheduled as
+//! findRunnableGCWorker schedules them, allocation pays with assists ([`mgcassist`]), a
+//! ragged barrier over the per-P write-barrier buffers ends the mark, and the sweep is lazy.
 
 #[cfg(not(loom))]
 pub mod heap;
@@ -25,6 +30,8 @@ pub mod mcleanup;
 pub mod mfinal;
 #[cfg(not(loom))]
 pub mod mgc;
+#[cfg(not(loom))]
+pub mod mgcassist;
 pub mod mgclimit;
 #[cfg(not(loom))]
 pub mod mgcmark;
@@ -36,6 +43,7 @@ pub mod mgcsweep;
 #[cfg(not(loom))]
 pub mod mgcwork;
 pub mod mwbbuf;
+pub mod proc;
 #[cfg(not(loom))]
 pub mod specials;
 pub mod types;

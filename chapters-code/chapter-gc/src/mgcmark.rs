@@ -20,27 +20,52 @@ use chapter_allocator::mspan::{gc_uses_span_inline_mark_bits, MSpan};
 
 impl Heap {
     // ANCHOR: markroot
-    /// Go: markroot. Grey everything the roots point to: the data and bss segments through
-    /// their pointer bitmap (markrootBlock → scanblock), then every frame of the stack
-    /// through its stack map (markrootStack → scanstack → scanframeworker). Scalars are never
-    /// looked at: this is what "precise" means. Returns the bytes of roots scanned.
-    pub(crate) fn markroot(&mut self) -> (u64, u64) {
+    /// Go: markroot. Root job `i`: job 0 greys everything the data and bss segments point to
+    /// through their pointer bitmap (markrootBlock → scanblock); job 1 + k scans goroutine
+    /// k's stack, frame by frame through its stack map (markrootStack → scanstack →
+    /// scanframeworker), once per cycle (gcscandone: the stack is black after). Scalars are
+    /// never looked at: this is what "precise" means. Returns (globals, stack) bytes scanned,
+    /// which it also adds to the pacer's scan work.
+    pub(crate) fn markroot(&mut self, i: usize) -> (u64, u64) {
         let mut globals = 0;
-        for i in 0..self.globals.words.len() {
-            if self.globals.ptrmask[i] {
-                globals += PTR_SIZE as u64;
-                self.shade(self.globals.words[i]);
-            }
-        }
         let mut stacks = 0;
-        for f in 0..self.stack.frames.len() {
-            for i in 0..self.stack.frames[f].slots.len() {
-                stacks += PTR_SIZE as u64;
-                if self.stack.frames[f].ptrmask[i] {
-                    self.shade(self.stack.frames[f].slots[i]);
+        if i == 0 {
+            for i in 0..self.globals.words.len() {
+                if self.globals.ptrmask[i] {
+                    globals += PTR_SIZE as u64;
+                    self.shade(self.globals.words[i]);
                 }
             }
+        } else {
+            let g = i - 1;
+            if self.sched.allgs[g].gcscandone {
+                return (0, 0);
+            }
+            self.sched.allgs[g].gcscandone = true;
+            // The current G's stack is the heap's `stack`; the others wait in their G.
+            let stack = if g == self.sched.cur_g {
+                std::mem::take(&mut self.stack)
+            } else {
+                std::mem::take(&mut self.sched.allgs[g].stack)
+            };
+            for f in &stack.frames {
+                for (j, &w) in f.slots.iter().enumerate() {
+                    stacks += PTR_SIZE as u64;
+                    if f.ptrmask[j] {
+                        self.shade(w);
+                    }
+                }
+            }
+            if g == self.sched.cur_g {
+                self.stack = stack;
+            } else {
+                self.sched.allgs[g].stack = stack;
+            }
         }
+        self.controller.globals_scan_work += globals as i64;
+        self.controller.stack_scan_work += stacks as i64;
+        self.trace.globals += globals;
+        self.trace.stacks += stacks;
         (globals, stacks)
     }
     // ANCHOR_END: markroot
@@ -205,7 +230,8 @@ impl Heap {
         self.mark_mode
     }
 
-    /// Go: wbBufFlush1. Shade every pointer the barrier recorded.
+    /// Go: wbBufFlush1. Shade every pointer the barrier recorded in the current P's buffer
+    /// (the other Ps' wait in their P records, proc.rs).
     pub(crate) fn wb_buf_flush(&mut self) {
         let buf = std::mem::take(&mut self.wbbuf);
         for &p in &buf {

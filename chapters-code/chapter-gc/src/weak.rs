@@ -48,8 +48,16 @@ impl WeakPointer {
         if self.handle.is_nil() {
             return Ptr::NIL;
         }
-        // The whole heap is swept at mark termination (mgcsweep.rs), so the handle is
-        // always current: Go's ensureSwept has nothing to do.
+        // Go: span.ensureSwept on the object's span first. With a lazy sweep the object
+        // may be dead and its span not yet swept: sweeping it now zeroes the handle.
+        let p = Ptr(heap.read_scalar(self.handle, 0) as usize);
+        if p.is_nil() {
+            return Ptr::NIL;
+        }
+        let s = heap.mheap.span_of(p.0);
+        if !s.is_null() {
+            heap.ensure_swept(s);
+        }
         let p = Ptr(heap.read_scalar(self.handle, 0) as usize);
         if heap.phase() == GcPhase::Mark {
             heap.shade(p.0);
