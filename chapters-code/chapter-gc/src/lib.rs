@@ -43,6 +43,7 @@ pub mod mgcsweep;
 #[cfg(not(loom))]
 pub mod mgcwork;
 pub mod mwbbuf;
+#[cfg(not(loom))]
 pub mod proc;
 #[cfg(not(loom))]
 pub mod specials;
