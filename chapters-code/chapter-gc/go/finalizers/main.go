@@ -79,7 +79,7 @@ func resurrection() {
 		x := newNode(2)
 		w = weak.Make(x)
 		runtime.SetFinalizer(x, func(x *node) {
-			sink = x                 // resurrect
+			sink = x                // resurrect
 			ran <- w.Value() == nil // the handle was zeroed before the finalizer was queued
 		})
 		runtime.AddCleanup(x, func(int) { cleaned <- true }, 0)
