@@ -194,6 +194,7 @@ impl Heap {
         self.sweep.nunswept = self.allspans.len();
         self.stats.last_freed = 0;
     }
+    // ANCHOR_END: lazy_sweep
 
     /// Go: gcPaceSweeper. Sweep the pages in use, less those swept, by the time heapLive
     /// reaches the trigger (less 1 MiB of slack): the pages per allocated byte.
