@@ -569,11 +569,24 @@ mod tests {
         );
     }
 
+    /// An aarch64 build running under qemu-user on an x86 host (the aarch64 CI stage): the
+    /// host's /proc/cpuinfo shows through. qemu translates STLR;LDAR without a store→load
+    /// fence, so SB with SeqCst shows 0/0 there, which real Arm hardware never does.
+    fn emulated_arm() -> bool {
+        cfg!(target_arch = "aarch64")
+            && std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.contains("vendor_id"))
+    }
+
     /// On real threads, outcomes that the model forbids never turn up (a short run: seeing
     /// what it *allows* depends on timing, so that is only printed by examples/litmus.rs).
+    /// Not under qemu, whose translation is not Arm's memory model (see `emulated_arm`).
     #[test]
     #[cfg_attr(miri, ignore)]
     fn litmus_forbidden_outcomes_never_seen_on_hardware() {
+        if emulated_arm() {
+            eprintln!("skipped: an aarch64 build under qemu-user runs on the host's memory model");
+            return;
+        }
         for r in TABLE.iter().filter(|r| !r.allowed) {
             let rounds = if r.test.threads() > 2 { 2_000 } else { 20_000 };
             let counts = stress(r.test, r.mode, rounds);
