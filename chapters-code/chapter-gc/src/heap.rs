@@ -20,7 +20,8 @@
 //! Each [`Heap`] owns its own [`MHeap`], leaked: the allocator's heap reserves its address
 //! region for the life of the process and has no way to unreserve it (Go's heap never shrinks
 //! its reservation either), and every span record points into it. Dropping a `Heap` gives
-//! every span back and returns the pages to the OS; only the reservation and the records stay.
+//! every span back and returns the pages to the OS; only the reservation and the records stay,
+//! and the next `Heap` made reuses that MHeap.
 //!
 //! Under miri, which cannot `mmap`, the allocator's heap is not built: the heap's tests are
 //! skipped there (as chapter-allocator's are) and miri checks the type and root code.
@@ -159,7 +160,7 @@ impl Heap {
         controller.commit(true);
         let trigger = controller.trigger().0;
         Heap {
-            mheap: Box::leak(Box::new(MHeap::new())),
+            mheap: take_mheap(),
             alloc: [std::ptr::null_mut(); NUM_SPAN_CLASSES],
             partial: vec![Vec::new(); NUM_SPAN_CLASSES],
             allspans: Vec::new(),
@@ -526,12 +527,27 @@ impl Default for Heap {
 }
 
 impl Drop for Heap {
-    /// Give every span back and the pages to the OS; the reservation stays (see the module).
+    /// Give every span back and the pages to the OS; the reservation stays (see the module),
+    /// and the empty MHeap goes to the next Heap made.
     fn drop(&mut self) {
         for s in self.allspans.drain(..) {
             // SAFETY: our span; nothing will use its objects again.
             unsafe { self.mheap.free_span(s) };
         }
         self.mheap.scavenge_all();
+        FREE_MHEAPS.lock().unwrap().push(self.mheap);
     }
+}
+
+/// MHeaps whose Heap was dropped: every span given back, the pages released. A new Heap
+/// takes one of these before it reserves a new region, so a program (or a test suite) that
+/// makes many heaps one after another keeps reusing the same memory. Under qemu-user, which
+/// does not give released pages back, a proptest that made a fresh MHeap per case grew to
+/// 24 GiB.
+static FREE_MHEAPS: std::sync::Mutex<Vec<&'static MHeap>> = std::sync::Mutex::new(Vec::new());
+
+/// An empty MHeap: a recycled one, or a new one, leaked (see the module).
+fn take_mheap() -> &'static MHeap {
+    let recycled = FREE_MHEAPS.lock().unwrap().pop();
+    recycled.unwrap_or_else(|| Box::leak(Box::new(MHeap::new())))
 }
