@@ -18,6 +18,14 @@
 //! new one each operation, at GOGC=100. Ours collects with the world stopped whenever an
 //! allocation finds heapLive past the trigger; Go (GOMAXPROCS=1) marks concurrently, with its
 //! worker and assists on the one P. Both pay for every cycle their allocations start.
+//!
+//! `gc_stw_pause` is the time the world is stopped, per cycle, over the tree of
+//! `gc_mark_tree`: Go's two pauses (sweep termination, mark termination) as
+//! `MemStats.PauseTotalNs` counts them. Ours runs the cycle in its three steps with the lazy
+//! sweep on, and times only the two that stand for the pauses: `Heap::gc_start` and
+//! `Heap::gc_finish`. The mark between them (`gc_mark_some`) and the sweep after them are
+//! not timed, as Go's run concurrently; both are over before the next cycle starts, as
+//! runtime.GC() finishes them before it returns.
 
 mod common;
 use chapter_gc::heap::{Globals, Heap, Ptr};
@@ -150,6 +158,41 @@ fn gc_alloc_window(c: &mut Criterion) {
     g.finish();
 }
 
+/// `gc_stw_pause`: per cycle, the time in `gc_start` (Go: the sweep-termination pause) plus
+/// the time in `gc_finish` (Go: the mark-termination pause).
+fn gc_stw_pause(c: &mut Criterion) {
+    let mut g = c.benchmark_group("gc_stw_pause");
+    g.throughput(Throughput::Elements(1));
+    for (mode, imp) in [
+        (MarkMode::GreenTea, "ours"),
+        (MarkMode::Classic, "ours-classic"),
+    ] {
+        let mut h = tree(mode, NODES);
+        h.sweep.lazy = true;
+        h.gc();
+        assert_eq!(h.live_objects(), NODES, "every node is reachable");
+        g.bench_function(BenchmarkId::from_parameter(imp), |b| {
+            b.iter_custom(|iters| {
+                let mut paused = std::time::Duration::ZERO;
+                for _ in 0..iters {
+                    let start = std::time::Instant::now();
+                    h.gc_start();
+                    paused += start.elapsed();
+                    while !h.gc_mark_some(1 << 16) {}
+                    let start = std::time::Instant::now();
+                    h.gc_finish();
+                    paused += start.elapsed();
+                    assert!(!h.is_sweep_done(), "the sweep is left to run concurrently");
+                    while h.sweepone().is_some() {}
+                }
+                paused
+            })
+        });
+        assert_eq!(h.live_objects(), NODES, "the cycles kept every node");
+    }
+    g.finish();
+}
+
 fn gc_mark_tree(c: &mut Criterion) {
     bench(c, "gc_mark_tree", tree);
 }
@@ -161,6 +204,6 @@ fn gc_mark_graph(c: &mut Criterion) {
 criterion_group! {
     name = gc;
     config = config();
-    targets = gc_mark_tree, gc_mark_graph, gc_alloc_window
+    targets = gc_mark_tree, gc_mark_graph, gc_alloc_window, gc_stw_pause
 }
 criterion_main!(gc);

@@ -140,6 +140,31 @@ func Benchmark_gc_alloc_window(b *testing.B) {
 	runtime.GC()
 }
 
+// Benchmark_gc_stw_pause: the time the world is stopped per cycle (sweep termination plus
+// mark termination, as runtime.MemStats.PauseTotalNs counts them: from when stopping begins
+// to when the world has started again) over the tree of Benchmark_gc_mark_tree, GOMAXPROCS=1.
+// The Rust side times Heap::gc_start and Heap::gc_finish, the two steps that stand for them.
+func Benchmark_gc_stw_pause(b *testing.B) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	gcRoot = buildTree(gcNodes)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for range b.N {
+		runtime.GC()
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	cycles := after.NumGC - before.NumGC
+	if cycles < uint32(b.N) {
+		b.Fatalf("%d cycles for %d runtime.GC calls", cycles, b.N)
+	}
+	b.ReportMetric(float64(after.PauseTotalNs-before.PauseTotalNs)/float64(cycles), "ns/op")
+	gcRoot = nil
+	runtime.GC()
+}
+
 // The tree and the graph have every node reachable, so a cycle marks all gcNodes of them.
 func TestGCGraphsReachEveryNode(t *testing.T) {
 	for _, build := range []func(int) *gcNode{buildTree, buildGraph} {

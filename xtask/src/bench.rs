@@ -70,7 +70,15 @@ const CHAPTERS: &[(&str, &[&str])] = &[
             "atomic_store_load_sb",
         ],
     ),
-    ("gc", &["gc_mark_tree", "gc_mark_graph", "gc_alloc_window"]),
+    (
+        "gc",
+        &[
+            "gc_mark_tree",
+            "gc_mark_graph",
+            "gc_alloc_window",
+            "gc_stw_pause",
+        ],
+    ),
 ];
 
 /// Go built another way, as a second Go column: (chapter, impl, GOEXPERIMENT). The chapter's

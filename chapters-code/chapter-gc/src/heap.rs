@@ -95,8 +95,10 @@ pub struct GcStats {
     pub starts: Vec<(u64, u64)>,
     /// Write barrier buffer flushes.
     pub wb_flushes: usize,
-    /// The last gctrace line.
-    pub last_trace: String,
+    /// The last cycle's gctrace numbers; `last_trace.line()` is its line. Formatting is
+    /// left to whoever prints it: Go prints after the world has started again, and with
+    /// gctrace off it formats nothing.
+    pub last_trace: GcTrace,
 }
 
 /// The managed heap. Single-threaded: one mutator, and a collector that runs when it calls
@@ -108,8 +110,9 @@ pub struct Heap {
     pub(crate) mheap: &'static MHeap,
     /// Go: mcache.alloc. The span each span class allocates from now (null: none).
     pub(crate) alloc: [*mut MSpan; NUM_SPAN_CLASSES],
-    /// Go: mcentral.partial. Swept spans with free objects, per span class.
-    pub(crate) partial: Vec<Vec<*mut MSpan>>,
+    /// Go: mheap_.central. Per span class, the spans no mcache holds, in swept and unswept
+    /// sets (mgcsweep.rs).
+    pub(crate) central: Vec<crate::mgcsweep::MCentral>,
     /// Go: mheap_.allspans. Every span in use.
     pub(crate) allspans: Vec<*mut MSpan>,
     /// Go: mspan.largeType, for large scan objects, keyed by span base. chapter-allocator's
@@ -162,7 +165,7 @@ impl Heap {
         Heap {
             mheap: take_mheap(),
             alloc: [std::ptr::null_mut(); NUM_SPAN_CLASSES],
-            partial: vec![Vec::new(); NUM_SPAN_CLASSES],
+            central: (0..NUM_SPAN_CLASSES).map(|_| Default::default()).collect(),
             allspans: Vec::new(),
             large_types: HashMap::new(),
             stack: Stack::default(),
@@ -273,6 +276,9 @@ impl Heap {
         if !cur.is_null() && unsafe { (*cur).alloc_count < (*cur).nelems } {
             return cur;
         }
+        if !cur.is_null() {
+            self.put_swept(cur); // Go: mcache.refill → mcentral.uncacheSpan
+        }
         let s = match self.cache_span(spc) {
             // gc-conc: mcentral.cacheSpan sweeps first
             Some(s) => s,
@@ -299,11 +305,15 @@ impl Heap {
     fn alloc_large(&mut self, typ: &'static Type, noscan: bool) -> (*mut MSpan, usize) {
         let npages = typ.size.div_ceil(PAGE_SIZE);
         self.deduct_sweep_credit(npages * PAGE_SIZE, npages); // gc-conc
-        let s = self.mheap.alloc_span(npages, SpanClass::new(0, noscan));
+        let spc = SpanClass::new(0, noscan);
+        let s = self.mheap.alloc_span(npages, spc);
         assert!(!s.is_null(), "out of memory");
         self.allspans.push(s);
         // SAFETY: a fresh span of ours. gc-conc: born swept.
         unsafe { (*s).sweepgen = self.sweep.sweepgen };
+        // Go: allocLarge puts the span in its mcentral's swept set, for the sweeper to find.
+        let sg = self.sweep.sweepgen;
+        self.central[spc.0 as usize].full_swept(sg).push(s);
         // SAFETY: a fresh span of ours.
         let base = unsafe {
             if !noscan {

@@ -169,9 +169,9 @@ impl Heap {
         self.trace.t_end = self.now();
         self.trace.heap2 = self.bytes_marked;
         self.trace.heap_goal = self.controller.last_heap_goal;
-        self.stats.last_trace = self.trace.line();
+        self.stats.last_trace = self.trace.clone();
         if self.gctrace {
-            eprintln!("{}", self.stats.last_trace);
+            eprintln!("{}", self.trace.line());
         }
     }
     // ANCHOR_END: gc_mark_done

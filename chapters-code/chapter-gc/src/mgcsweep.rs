@@ -28,19 +28,56 @@ pub const SWEEP_BATCH_SIZE: usize = 10;
 /// Go: the `spanBudget` of mcentral.cacheSpan — unswept spans it tries before growing.
 pub const SPAN_BUDGET: usize = 100;
 
+/// Go: mcentral, one per span class: the spans of that class no mcache holds, in two pairs
+/// of sets, partial (with a free object) and full, each with a swept and an unswept half.
+/// Which half is which depends on sweepgen (Go: `partialSwept(sg)` is `partial[sg/2%2]`), so
+/// advancing sweepgen by 2 makes every swept span unswept without touching a span: the
+/// mark-termination pause does not grow with the heap.
+#[derive(Debug, Default)]
+pub(crate) struct MCentral {
+    partial: [Vec<*mut MSpan>; 2],
+    full: [Vec<*mut MSpan>; 2],
+}
+
+impl MCentral {
+    pub(crate) fn partial_swept(&mut self, sg: u32) -> &mut Vec<*mut MSpan> {
+        &mut self.partial[(sg / 2 % 2) as usize]
+    }
+    pub(crate) fn partial_unswept(&mut self, sg: u32) -> &mut Vec<*mut MSpan> {
+        &mut self.partial[1 - (sg / 2 % 2) as usize]
+    }
+    pub(crate) fn full_swept(&mut self, sg: u32) -> &mut Vec<*mut MSpan> {
+        &mut self.full[(sg / 2 % 2) as usize]
+    }
+    pub(crate) fn full_unswept(&mut self, sg: u32) -> &mut Vec<*mut MSpan> {
+        &mut self.full[1 - (sg / 2 % 2) as usize]
+    }
+    /// The unswept full set, or the unswept partial set.
+    pub(crate) fn unswept(&mut self, sg: u32, full: bool) -> &mut Vec<*mut MSpan> {
+        if full {
+            self.full_unswept(sg)
+        } else {
+            self.partial_unswept(sg)
+        }
+    }
+    /// Spans in all four sets.
+    fn len(&self) -> usize {
+        self.partial.iter().chain(&self.full).map(Vec::len).sum()
+    }
+}
+
 /// The lazy sweeper's state (Go: mheap_.sweepgen, pagesSwept, pagesSweptBasis,
-/// sweepPagesPerByte, sweepHeapLiveBasis and the unswept half of every mcentral's sets).
+/// sweepPagesPerByte, sweepHeapLiveBasis).
 #[derive(Debug, Default)]
 pub struct SweepState {
     /// Sweep lazily (see the module); off: sweep everything at mark termination.
     pub lazy: bool,
     /// Go: mheap_.sweepgen. Advanced by 2 at every mark termination.
     pub sweepgen: u32,
-    /// Go: mcentral.partialUnswept + fullUnswept, per span class.
-    pub(crate) unswept: Vec<Vec<*mut MSpan>>,
     /// Spans still unswept (Go: isSweepDone is this reaching 0).
     pub nunswept: usize,
-    /// Go: the span class sweepone looks at next (nextSpanForSweep's centralIndex).
+    /// Go: the sweep class sweepone looks at next (nextSpanForSweep's centralIndex): span
+    /// class × {full, partial}.
     sweep_index: usize,
     /// Go: mheap_.pagesSwept, pagesSweptBasis, sweepPagesPerByte, sweepHeapLiveBasis.
     pub pages_swept: u64,
@@ -74,9 +111,12 @@ impl Heap {
     /// (needzero); a span left empty goes back to the MHeap (mheap.freeSpan), a large object
     /// too; a span with room goes on its class's partial list. Returns the objects freed.
     pub(crate) fn sweep_all(&mut self) -> usize {
-        // Go: the mcaches were flushed at mark termination (releaseAll).
+        // Go: the mcaches were flushed at mark termination (releaseAll). Every span is swept
+        // below and put back in the swept set it now belongs to.
         self.alloc.fill(std::ptr::null_mut());
-        self.partial.iter_mut().for_each(Vec::clear);
+        self.central
+            .iter_mut()
+            .for_each(|c| *c = MCentral::default());
         let mut freed = 0;
         let mut kept = Vec::with_capacity(self.allspans.len());
         for s in std::mem::take(&mut self.allspans) {
@@ -91,9 +131,25 @@ impl Heap {
     }
     // ANCHOR_END: sweep
 
+    /// Put a swept span that no mcache holds in its class's swept partial set if it has a
+    /// free object, else in the swept full set: what mcentral.uncacheSpan does with a span
+    /// the mcache gives back, and mspan.sweep with a span it keeps. (Not inlined: it is off
+    /// the allocation fast path.)
+    #[inline(never)]
+    pub(crate) fn put_swept(&mut self, s: *mut MSpan) {
+        // SAFETY: our span, in use.
+        let (spc, room) = unsafe { ((*s).spanclass, (*s).alloc_count < (*s).nelems) };
+        let (sg, c) = (self.sweep.sweepgen, &mut self.central[spc.0 as usize]);
+        if room {
+            c.partial_swept(sg).push(s);
+        } else {
+            c.full_swept(sg).push(s);
+        }
+    }
+
     /// Go: mspan.sweep. Sweep one span: its mark bits become its alloc bits; an empty span
-    /// goes back to the MHeap, one with room on its class's (swept) partial list, a full one
-    /// nowhere. Does not touch `allspans`. Returns (objects freed, span released).
+    /// goes back to the MHeap, one with room to its class's swept partial set, a full one to
+    /// the swept full set. Does not touch `allspans`. Returns (objects freed, span released).
     fn mspan_sweep(&mut self, s: *mut MSpan) -> (usize, bool) {
         // SAFETY: our span; nobody is marking (sweeping starts after mark termination and
         // ends before the next mark).
@@ -126,9 +182,7 @@ impl Heap {
             self.stats.spans_freed += 1;
             return (n, true);
         }
-        if span.alloc_count < span.nelems {
-            self.partial[span.spanclass.0 as usize].push(s);
-        }
+        self.put_swept(s);
         (n, false)
     }
 
@@ -166,32 +220,39 @@ impl Heap {
         if !self.sweep.lazy || sg != self.sweep.sweepgen.wrapping_sub(2) {
             return;
         }
-        let list = &mut self.sweep.unswept[spc.0 as usize];
-        if let Some(i) = list.iter().position(|&x| x == s) {
-            list.swap_remove(i);
-            self.sweep_lazily(s, Sweeper::Ensure);
+        // Go sweeps it where it is, and sweepone later skips it; here it leaves its set
+        // first, so that no set ever holds a span the sweep gave back to the MHeap.
+        let sg = self.sweep.sweepgen;
+        for full in [false, true] {
+            let set = self.central[spc.0 as usize].unswept(sg, full);
+            if let Some(i) = set.iter().position(|&x| x == s) {
+                set.swap_remove(i);
+                self.sweep_lazily(s, Sweeper::Ensure);
+                return;
+            }
         }
     }
 
     // ANCHOR: lazy_sweep
-    /// Go: the sweep half of gcMarkTermination with a background sweep: release the
-    /// mcache's spans (mcache.releaseAll), advance sweepgen by 2 so that every span needs
-    /// sweeping, and pace the sweeper against the next trigger (gcPaceSweeper). Nothing is
-    /// swept here.
+    /// Go: the sweep half of gcMarkTermination with a background sweep (gcSweep): release
+    /// the mcache's spans to their swept sets (mcache.releaseAll), then advance sweepgen by
+    /// 2. That one store makes every swept set an unswept one: every span needs sweeping,
+    /// and none was touched. Nothing is swept here; the caller paces the sweeper.
     pub(crate) fn sweep_start_lazy(&mut self) {
         assert_eq!(self.sweep.nunswept, 0, "the last sweep was not finished");
-        self.alloc.fill(std::ptr::null_mut());
-        self.partial.iter_mut().for_each(Vec::clear);
+        for c in 0..NUM_SPAN_CLASSES {
+            let s = std::mem::replace(&mut self.alloc[c], std::ptr::null_mut());
+            if !s.is_null() {
+                self.put_swept(s); // Go: mcache.releaseAll → mcentral.uncacheSpan
+            }
+        }
         self.sweep.sweepgen = self.sweep.sweepgen.wrapping_add(2);
-        if self.sweep.unswept.len() != NUM_SPAN_CLASSES {
-            self.sweep.unswept = vec![Vec::new(); NUM_SPAN_CLASSES];
-        }
-        for &s in &self.allspans {
-            // SAFETY: our span.
-            let spc = unsafe { (*s).spanclass };
-            self.sweep.unswept[spc.0 as usize].push(s);
-        }
         self.sweep.nunswept = self.allspans.len();
+        debug_assert_eq!(
+            self.central.iter().map(MCentral::len).sum::<usize>(),
+            self.allspans.len(),
+            "every span in use is in one of its mcentral's sets"
+        );
         self.stats.last_freed = 0;
     }
     // ANCHOR_END: lazy_sweep
@@ -207,12 +268,17 @@ impl Heap {
         let heap_live_basis = self.controller.heap_live;
         let heap_distance =
             (trigger as i64 - heap_live_basis as i64 - (1 << 20)).max(PAGE_SIZE as i64);
-        let pages_in_use: u64 = self
-            .allspans
-            .iter()
+        // Go: mheap_.pagesInUse, a counter (a walk of the spans would make the pause grow
+        // with the heap).
+        let pages_in_use = (self.heap_inuse() / PAGE_SIZE) as u64;
+        debug_assert_eq!(
+            pages_in_use,
             // SAFETY: our spans.
-            .map(|&s| unsafe { (*s).npages } as u64)
-            .sum();
+            (self.allspans.iter())
+                .map(|&s| unsafe { (*s).npages } as u64)
+                .sum::<u64>()
+        );
+        let sw = &mut self.sweep;
         // Go counts pagesSwept from zero every cycle (gcSweep resets it).
         sw.pages_swept = 0;
         let sweep_distance_pages = pages_in_use as i64;
@@ -232,10 +298,12 @@ impl Heap {
         if self.sweep.nunswept == 0 {
             return None;
         }
-        for k in 0..NUM_SPAN_CLASSES {
-            let c = (self.sweep.sweep_index + k) % NUM_SPAN_CLASSES;
-            if let Some(s) = self.sweep.unswept[c].pop() {
-                self.sweep.sweep_index = c;
+        let sg = self.sweep.sweepgen;
+        // Go: sweepClass, a span class's full set then its partial set.
+        for k in 0..2 * NUM_SPAN_CLASSES {
+            let sc = (self.sweep.sweep_index + k) % (2 * NUM_SPAN_CLASSES);
+            if let Some(s) = self.central[sc / 2].unswept(sg, sc.is_multiple_of(2)).pop() {
+                self.sweep.sweep_index = sc;
                 // SAFETY: our span.
                 let npages = unsafe { (*s).npages };
                 return Some(if self.sweep_lazily(s, by) { npages } else { 0 });
@@ -297,22 +365,32 @@ impl Heap {
             let span_bytes = CLASS_TABLE[spc.sizeclass()].npages * PAGE_SIZE;
             self.deduct_sweep_credit(span_bytes, 0);
         }
-        if let Some(s) = self.partial[spc.0 as usize].pop() {
+        let (sg, c) = (self.sweep.sweepgen, spc.0 as usize);
+        if let Some(s) = self.central[c].partial_swept(sg).pop() {
             // SAFETY: our span.
-            debug_assert_eq!(unsafe { (*s).sweepgen }, self.sweep.sweepgen);
+            debug_assert_eq!(unsafe { (*s).sweepgen }, sg);
             return Some(s);
         }
         if self.sweep.nunswept == 0 {
             return None;
         }
-        for _ in 0..SPAN_BUDGET {
-            let s = self.sweep.unswept[spc.0 as usize].pop()?;
-            if self.sweep_lazily(s, Sweeper::CacheSpan) {
-                continue; // empty: back to the MHeap (Go: freeSpan, then grow takes it)
-            }
-            // The sweep pushed it on the partial list if it has room.
-            if let Some(s) = self.partial[spc.0 as usize].pop() {
-                return Some(s);
+        // Partial unswept spans first, then full ones (sweeping may free objects in them),
+        // SPAN_BUDGET spans in all.
+        let mut budget = SPAN_BUDGET;
+        for full in [false, true] {
+            while budget > 0 {
+                let Some(s) = self.central[c].unswept(sg, full).pop() else {
+                    break;
+                };
+                budget -= 1;
+                if self.sweep_lazily(s, Sweeper::CacheSpan) {
+                    continue; // empty: back to the MHeap (Go: freeSpan, then grow takes it)
+                }
+                // The sweep put it in the swept partial set if it has room, else in the
+                // swept full set.
+                if let Some(s) = self.central[c].partial_swept(sg).pop() {
+                    return Some(s);
+                }
             }
         }
         None

@@ -217,7 +217,7 @@ fn run(s: &Golden, garbage_mib: u64) -> (Line, Vec<Line>) {
         h.controller.set_memory_limit(limit as i64);
     }
     h.gc();
-    let forced = parse(&h.stats.last_trace).expect("our forced line parses");
+    let forced = parse(&h.stats.last_trace.line()).expect("our forced line parses");
     assert!(forced.forced);
     let garbage = bytes_type(4096);
     let mut auto = Vec::new();
@@ -226,8 +226,8 @@ fn run(s: &Golden, garbage_mib: u64) -> (Line, Vec<Line>) {
         h.alloc(garbage);
         if h.stats.numgc != numgc {
             numgc = h.stats.numgc;
-            let t = &h.stats.last_trace;
-            auto.push(parse(t).unwrap_or_else(|| panic!("our line does not parse: {t}")));
+            let t = h.stats.last_trace.line();
+            auto.push(parse(&t).unwrap_or_else(|| panic!("our line does not parse: {t}")));
         }
     }
     (forced, auto)
