@@ -31,8 +31,8 @@ pub const SPAN_BUDGET: usize = 100;
 /// Go: mcentral, one per span class: the spans of that class no mcache holds, in two pairs
 /// of sets, partial (with a free object) and full, each with a swept and an unswept half.
 /// Which half is which depends on sweepgen (Go: `partialSwept(sg)` is `partial[sg/2%2]`), so
-/// advancing sweepgen by 2 makes every swept span unswept without touching a span: the
-/// mark-termination pause does not grow with the heap.
+/// advancing sweepgen by 2 makes every swept span unswept without touching a span: mark
+/// termination, with the world stopped, does not walk the spans.
 #[derive(Debug, Default)]
 pub(crate) struct MCentral {
     partial: [Vec<*mut MSpan>; 2],
