@@ -216,11 +216,10 @@ impl Heap {
         // cycle does not assist in it.
         self.deduct_assist_credit(typ.size);
         // Go tests the trigger at the end of mallocgc, with the new object safe in mallocgc's
-        // own frame; here nothing would root it, so the test comes first.
-        if self.phase == GcPhase::Off
-            && self.controller.gc_percent >= 0
-            && self.controller.heap_live >= self.trigger
-        {
+        // own frame; here nothing would root it, so the test comes first. GOGC is not tested
+        // (mgc.go:gcTrigger.test asks it only of the time trigger): with GOGC off, the memory
+        // limit's goal still sets a trigger, and without a limit that trigger is never reached.
+        if self.phase == GcPhase::Off && self.controller.heap_live >= self.trigger {
             self.stats
                 .starts
                 .push((self.controller.heap_live, self.trigger));

@@ -19,6 +19,9 @@
 //   - every line matches gctraceRE (the format of runtime/mgc.go:gcMarkTermination);
 //   - the second forced cycle's goal and heap2: the goal for the live heap alone, as nothing
 //     is allocated while runtime.GC marks;
+//   - scenarios: GOGC=50, 100, 200; a memory limit with GOGC=100; the same limit with GOGC
+//     off, where only the limit starts cycles (mgc.go:gcTrigger.test checks GOGC for the
+//     time trigger, not for the heap trigger);
 //   - without a limit, each auto line's goal is gcPercentHeapGoal (mgcpacer.go:commit) of the
 //     line before's heap2, stacks and globals, within their truncation; with one, each goal
 //     is below that (the memory limit decides);
@@ -57,7 +60,7 @@ var gctraceRE = regexp.MustCompile(`^gc (\d+) @(\d+\.\d{3})s (\d+)%( \(checking 
 
 type scenario struct {
 	name    string
-	gogc    int
+	gogc    int // -1: off
 	live    int // MiB
 	limitKB int // memory limit this many KiB above mappedReady once the live heap is built; 0: none
 	garbage int // MiB
@@ -68,6 +71,7 @@ var scenarios = []scenario{
 	{"gogc=100", 100, 32, 0, 384},
 	{"gogc=200", 200, 32, 0, 384},
 	{"gogc=100 memlimit=+12.5MiB", 100, 32, 12800, 384},
+	{"gogc=off memlimit=+12.5MiB", -1, 32, 12800, 384},
 }
 
 type line struct {
@@ -116,7 +120,11 @@ func run(i int) (forcedLine line, auto []line, parsed bool, raw string) {
 		panic(err)
 	}
 	cmd := exec.Command(exe, "child", strconv.Itoa(i))
-	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1", "GOGC="+strconv.Itoa(s.gogc), "GOMEMLIMIT=off")
+	gogc := strconv.Itoa(s.gogc)
+	if s.gogc < 0 {
+		gogc = "off"
+	}
+	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1", "GOGC="+gogc, "GOMEMLIMIT=off")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -149,7 +157,11 @@ func run(i int) (forcedLine line, auto []line, parsed bool, raw string) {
 
 // gcPercentGoalMB: the range of goal MB figures gcPercentHeapGoal gives for a line whose
 // heap2, stacks and globals print as h, st, gl MB (each truncated: the bytes are < x+1 MiB).
+// With GOGC off there is no such goal (mgcpacer.go:gcPercentHeapGoal: ^uint64(0)).
 func gcPercentGoalMB(h, st, gl, gogc int) (lo, hi float64) {
+	if gogc < 0 {
+		return math.Inf(1), math.Inf(1)
+	}
 	f := func(h, st, gl float64) float64 { return h + (h+st+gl)*float64(gogc)/100 }
 	return f(float64(h), float64(st), float64(gl)), f(float64(h+1), float64(st+1), float64(gl+1))
 }
