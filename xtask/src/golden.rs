@@ -176,7 +176,14 @@ fn pipe(mut cmd: Command, stdin: Option<&str>) -> Result<String> {
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     let _ = writer.join();
     if !out.status.success() {
-        return Err(format!("{shown} failed ({})", out.status));
+        // What the program printed says which case failed (racecorpus: UNSTABLE, a timeout).
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        return Err(format!(
+            "{shown} failed ({}); the last lines it printed:\n{tail}",
+            out.status
+        ));
     }
     String::from_utf8(out.stdout).map_err(|e| e.to_string())
 }
