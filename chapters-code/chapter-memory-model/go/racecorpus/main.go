@@ -11,11 +11,15 @@
 //
 //	NAME no race                    exit status 0 and no report in any run
 //	NAME race @A write, @B read     the pairs, each sorted by label, several joined by "; "
-//	NAME UNSTABLE ...               the runs disagree: the program depends on timing (a bug)
+//	NAME UNSTABLE ...               the runs that report races name different pairs (a bug)
 //
 // The race detector is a happens-before detector: it reports two conflicting accesses that
 // happens-before does not order whichever runs first, so a well-made corpus program gets the
-// same verdict in every schedule, and the three runs only guard against mistakes.
+// same verdict in every schedule. It has no false positives, but a run can miss a race:
+// mutex_forgotten went unreported in 2 of 150 runs on a loaded 2-core machine (0 of 400 on an
+// idle one; the cause inside TSan is not pinned down). So the verdict is the race any run
+// reports, and a run without a report does not count against it; the runs that report must
+// name the same pairs.
 //
 // The race detector needs cgo, and so a C compiler: without one the command says so and exits
 // with status 1 instead of printing a misleading corpus.
@@ -168,12 +172,25 @@ func check(goBin, tmp, dir, name string) (line string, failed bool) {
 	for range runs {
 		verdicts = append(verdicts, runOnce(bin, labels))
 	}
-	for _, v := range verdicts[1:] {
-		if v != verdicts[0] {
+	var races []string
+	for _, v := range verdicts {
+		switch {
+		case v == "no race":
+		case strings.HasPrefix(v, "race "):
+			races = append(races, v)
+		default: // the run failed (exit status, timeout)
+			return name + " " + v, true
+		}
+	}
+	if len(races) == 0 {
+		return name + " no race", false
+	}
+	for _, r := range races[1:] {
+		if r != races[0] {
 			return fmt.Sprintf("%s UNSTABLE %s", name, strings.Join(verdicts, " | ")), true
 		}
 	}
-	return name + " " + verdicts[0], strings.HasPrefix(verdicts[0], "exit")
+	return name + " " + races[0], false
 }
 
 func firstLine(b []byte) string {
