@@ -8,10 +8,59 @@
 //! [`std::thread::park`] and is woken with [`std::thread::Thread::unpark`]. A semaphore's
 //! queue may hold both kinds at once: each waiter carries how to wake it.
 
-use crate::sync::{AtomicBool, MutexGuard, Thread};
-use chapter_scheduler::proc::getm;
-use chapter_scheduler::{getg, gopark, goready, GRef, WaitReason};
+use crate::sync::{AtomicBool, Mutex, MutexGuard, Thread};
+use chapter_scheduler::proc::{getm, M};
+use chapter_scheduler::{acquirem, getg, gopark, goready, releasem, GRef, WaitReason};
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering;
+
+// ANCHOR: runtime_lock
+/// A runtime lock held (Go: `lock(&l)` on a runtime `mutex`, as the semaphore roots and
+/// notify lists use). Like Go's, it disables preemption first (`acquirem`): a goroutine
+/// stopped by a signal while it held the lock would wait for a P, while the threads that
+/// hold the Ps block on the lock it holds. Dropping it unlocks, then re-enables preemption
+/// (Go: `unlock`), on the same M even when that happens on g0, inside gopark.
+pub struct RuntimeLocked<'a, T> {
+    guard: ManuallyDrop<MutexGuard<'a, T>>,
+    m: Option<&'static M>,
+}
+
+/// Go: lock. A plain thread (and every loom thread) has no M: it only takes the lock.
+pub fn runtime_lock<T>(l: &Mutex<T>) -> RuntimeLocked<'_, T> {
+    let m = if on_goroutine() { acquirem() } else { None };
+    // Poisoning can be ignored: the holders finish their edits or throw (and throw exits),
+    // so a panic with the lock held (a failing test assertion) never leaves a half-edit.
+    let guard = l.lock().unwrap_or_else(|e| e.into_inner());
+    RuntimeLocked {
+        guard: ManuallyDrop::new(guard),
+        m,
+    }
+}
+
+impl<T> Drop for RuntimeLocked<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: dropped once, here, and never used again.
+        unsafe { ManuallyDrop::drop(&mut self.guard) };
+        if let Some(m) = self.m {
+            releasem(m);
+        }
+    }
+}
+// ANCHOR_END: runtime_lock
+
+impl<T> Deref for RuntimeLocked<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for RuntimeLocked<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
 
 /// How to wake one parked caller.
 enum Parker {
@@ -61,7 +110,7 @@ impl Waiter {
     /// function, after it is `_Gwaiting`, so the waker that takes the lock next always finds
     /// a parked goroutine to `goready`. A thread may release it first: unpark before park is
     /// not lost, and `readied` filters spurious wake-ups.
-    pub fn park<T>(&self, lock: MutexGuard<'_, T>, reason: WaitReason) {
+    pub fn park<T>(&self, lock: RuntimeLocked<'_, T>, reason: WaitReason) {
         match &self.parker {
             Parker::G(_) => {
                 let mut lock = Some(lock);

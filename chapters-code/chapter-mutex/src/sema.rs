@@ -19,8 +19,8 @@
 //! leave them off), so `acquiretime` is carried through the treap exactly as Go does but
 //! never set, and `s.g.waiting` (for the goroutine-leak checker) does not exist.
 
-use crate::park::{goyield, runtime_nanotime, Waiter};
-use crate::sync::{AtomicU32, Mutex, MutexGuard};
+use crate::park::{goyield, runtime_lock, runtime_nanotime, RuntimeLocked, Waiter};
+use crate::sync::{AtomicU32, Mutex};
 use chapter_scheduler::WaitReason;
 use std::ptr::null_mut;
 use std::sync::atomic::Ordering::SeqCst;
@@ -359,9 +359,8 @@ impl Treap {
 // ANCHOR_END: treap
 
 // ANCHOR: semtable
-/// Go: semaRoot. `lock` is Go's runtime `mutex` (a futex lock that also disables
-/// preemption); a std Mutex is its honest stand-in — see the note on preemption in
-/// [`semacquire1`].
+/// Go: semaRoot. `lock` is Go's runtime `mutex`, a futex lock that also disables
+/// preemption: a std Mutex taken through [`runtime_lock`], which does both.
 pub struct SemaRoot {
     pub lock: Mutex<Treap>,
     /// Go: nwait. How many callers are queued, or about to queue, on this root; semrelease1
@@ -385,10 +384,8 @@ impl SemaRoot {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Treap> {
-        // Poisoning can be ignored: the treap methods finish or throw (and throw exits), so
-        // a panic with the lock held (a failing test assertion) never leaves a half-edit.
-        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> RuntimeLocked<'_, Treap> {
+        runtime_lock(&self.lock)
     }
 }
 
@@ -491,11 +488,6 @@ pub fn runtime_semrelease(addr: &AtomicU32, handoff: bool) {
 /// Go: semacquire1. Takes one unit of `*addr`, sleeping until there is one. `lifo` puts the
 /// caller first in line instead of last: lockSlow asks for it when a woken waiter has lost
 /// the mutex to a newcomer.
-///
-/// Go's `lock(&root.lock)` also disables preemption (`acquirem`); ours cannot, so a goroutine
-/// may be preempted asynchronously while it holds a root. That is safe — a goroutine stopped
-/// by a signal stays on its M (see chapter-scheduler's `async_preempt_park`), and other
-/// contenders block their threads on the lock, as they would on Go's futex — only slower.
 pub fn semacquire1(addr: &AtomicU32, lifo: bool, reason: WaitReason) {
     // A unit is there: take it without touching the table.
     if cansemacquire(addr) {
@@ -639,8 +631,8 @@ impl NotifyList {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, NotifyQueue> {
-        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> RuntimeLocked<'_, NotifyQueue> {
+        runtime_lock(&self.lock)
     }
 
     /// Go: notifyListAdd. Take the next ticket. Cond.Wait calls it while still holding its

@@ -44,8 +44,8 @@ pub mod sysmon;
 
 pub use g::WaitReason;
 pub use proc::{
-    entersyscall, exitsyscall, getg, go, gopark, goready, gosched, goyield, num_goroutine,
-    preempt_check, syscall, Config, GRef,
+    acquirem, entersyscall, exitsyscall, getg, go, gopark, goready, gosched, goyield,
+    num_goroutine, preempt_check, releasem, syscall, Config, GRef,
 };
 pub use signal::async_preemptions;
 

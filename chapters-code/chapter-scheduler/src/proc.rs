@@ -645,16 +645,22 @@ pub fn goready(gp: GRef) {
     casgstatus(g, _Gwaiting, _Grunnable);
     match getm() {
         Some(m) if std::ptr::eq(m.sched, sched) && m.p().is_some() => {
+            // acquirem until after wakep, as Go's ready does: wakep takes sched.lock, and a
+            // goroutine preempted while holding it would deadlock its own M, whose g0 takes
+            // sched.lock next to requeue it.
             m.locks.fetch_add(1, Ordering::AcqRel);
             runqput(sched, m.p().unwrap(), gp.0, true);
+            wakep(sched);
             m.locks.fetch_sub(1, Ordering::AcqRel);
         }
         _ => {
-            let mut l = sched.lock();
-            sched.globrunqput(&mut l, gp.0);
+            {
+                let mut l = sched.lock();
+                sched.globrunqput(&mut l, gp.0);
+            }
+            wakep(sched);
         }
     }
-    wakep(sched);
 }
 // ANCHOR_END: goready
 
@@ -717,6 +723,22 @@ pub fn preempt_check() {
     }
 }
 // ANCHOR_END: preempt_check
+
+/// Go: acquirem. From here to [`releasem`] the calling goroutine's M may not be preempted:
+/// Go's runtime `lock` does this, so a goroutine is never stopped while it holds a runtime
+/// lock, where every other taker (and the scheduler, on the same M) would wait for it
+/// forever. None outside a runtime (a plain thread has nothing to preempt).
+pub fn acquirem() -> Option<&'static M> {
+    let m = getm()?;
+    m.locks.fetch_add(1, Ordering::AcqRel);
+    Some(m)
+}
+
+/// Go: releasem. Undoes one [`acquirem`], on the same M (it may run on that M's g0, as Go's
+/// unlock does inside park_m). A preemption asked for meanwhile is asked again by sysmon.
+pub fn releasem(m: &M) {
+    m.locks.fetch_sub(1, Ordering::AcqRel);
+}
 
 /// Go: runtime.NumGoroutine.
 pub fn num_goroutine() -> i64 {
