@@ -188,7 +188,18 @@ async function checkChapter(page, lang, ch) {
         fail(where, `${empty} of ${codes.length} code blocks are empty (${at}): a mistyped {{#include}} anchor?`);
     }
 
-    await page.screenshot({ path: join(outDir, `${ch.shot}-${lang}.png`), fullPage: true });
+    // The top of the page, then each diagram and the first display formula, a file each. A
+    // whole-page capture of a long chapter is taller than headless Chromium will render: it
+    // failed with "Unable to capture screenshot" and once took the browser down with it.
+    await page.screenshot({ path: join(outDir, `${ch.shot}-${lang}.png`) });
+    const diagrams = page.locator('main pre.mermaid svg');
+    for (let i = 0; i < await diagrams.count(); i++) {
+        await diagrams.nth(i).screenshot({ path: join(outDir, `${ch.shot}-${lang}-mermaid-${i + 1}.png`) });
+    }
+    if (math) {
+        await page.locator('main .katex-display').first()
+            .screenshot({ path: join(outDir, `${ch.shot}-${lang}-math.png`) });
+    }
     return { mermaid: `${ok}/${total}`, code: `${codes.length - empty}/${codes.length}`, ...(math ? { math } : {}) };
 }
 
