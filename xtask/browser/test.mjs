@@ -151,6 +151,12 @@ async function katex(page, where) {
     const bad = await page.locator('main .katex-error').count();
     if (ok === 0) fail(where, 'no formula rendered by KaTeX');
     if (bad) fail(where, `${bad} formulas are KaTeX errors`);
+    // A display formula wider than the column scrolls sideways (book-extra.css): readable, but a
+    // reader at the default width should not have to. Break it into two displays instead.
+    const wide = await page.$$eval('main .katex-display', es => es
+        .map((e, i) => ({ i: i + 1, over: e.scrollWidth - e.clientWidth }))
+        .filter(w => w.over > 1));
+    for (const w of wide) fail(where, `display formula ${w.i} is ${w.over}px wider than the column`);
     return `${ok - bad}/${ok}`;
 }
 
